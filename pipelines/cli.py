@@ -1,0 +1,107 @@
+"""The `finops-etl` command: parse, call into pipelines/, map the outcome to an exit code. Nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date
+
+from pipelines.errors import FinopsError, UsageError
+from pipelines.logs import configure_logging
+
+EPILOG = ("exit codes: 0 done, 2 bad usage or configuration, 3 credentials rejected, 4 provider still "
+          "failing after retries, 5 another run holds the lock, 6 partial (access refused for some "
+          "account or source), 1 anything else")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 too; keep the one-line reason format
+        raise UsageError(message)
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-07-03, got {value!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--sources", help="comma-separated subset: cloudflare_billing,ai_gateway,venice")
+    common.add_argument("--log-format", choices=("text", "json"), default="text",
+                        help="json: one JSON object per line, for log shippers")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+    parser = _Parser(prog="finops-etl", description="Provider billing APIs into a FOCUS cost warehouse.",
+                     epilog=EPILOG, parents=[common])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("run", parents=[common], help="incremental load of every configured source, then transforms")
+    backfill = sub.add_parser("backfill", parents=[common], help="load a closed date range (inclusive)")
+    backfill.add_argument("--start", type=_day, required=True)
+    backfill.add_argument("--end", type=_day, required=True)
+    sub.add_parser("transform", parents=[common], help="rebuild cost_and_usage and the rollups")
+    export = sub.add_parser("export", parents=[common], help="Parquet files with FOCUS column names")
+    export.add_argument("--out", required=True)
+    export.add_argument("--since", help="first billing month to export, YYYY-MM")
+    export.add_argument("--focus-version", choices=("1.3", "1.2"), default="1.3")
+    sub.add_parser("status", parents=[common], help="last loaded day, last result and rows per source")
+    sandbox = sub.add_parser("sandbox", parents=[common], help="serve the sandbox API on 127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8787)
+    sandbox.add_argument("--seed", type=int, default=7)
+    sub.add_parser("demo", parents=[common], help="sandbox + full run into ./finops_etl.duckdb + summary")
+
+    limit = sub.add_parser("spending-limit", parents=[common], help="AI Gateway spending limit")
+    limit_sub = limit.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    limit_sub.add_parser("get", parents=[common])
+    set_ = limit_sub.add_parser("set", parents=[common])
+    set_.add_argument("--amount", required=True, help="cents, an integer >= 100")
+    set_.add_argument("--duration", required=True, help="daily|weekly|monthly")
+    set_.add_argument("--strategy", required=True, help="fixed|sliding")
+    set_.add_argument("--account", help="one account id (default: every configured account)")
+    set_.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
+    clear = limit_sub.add_parser("clear", parents=[common])
+    clear.add_argument("--account")
+    clear.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    return parser
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    from pipelines import commands
+
+    if args.command == "backfill" and args.end < args.start:
+        raise UsageError(f"--end {args.end} is before --start {args.start}")
+    handlers = {
+        "run": commands.run, "backfill": commands.backfill, "transform": commands.transform,
+        "export": commands.export, "status": commands.status, "sandbox": commands.sandbox,
+        "demo": commands.demo, "spending-limit": commands.spending_limit,
+    }
+    return handlers[args.command](args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    log_format = "text"
+    try:
+        args = build_parser().parse_args(argv)
+        log_format = args.log_format
+        configure_logging(log_format, args.verbose)
+        code = dispatch(args)
+    except FinopsError as exc:
+        configure_logging(log_format, False)
+        logging.getLogger("finops_etl").error(exc.message, extra={"exit_code": exc.exit_code})
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - cron gets a one-line reason and exit 1, not a traceback
+        configure_logging(log_format, False)
+        logger = logging.getLogger("finops_etl")
+        logger.error(f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)",
+                     extra={"exit_code": 1})
+        logger.debug("traceback", exc_info=exc)
+        code = 1
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""What each `finops-etl` command does, in terms of pipelines/ functions. Returns the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+import dlt
+
+from pipelines.runner import RunOutcome, load, make_pipeline, parse_sources
+
+log = logging.getLogger("finops_etl")
+
+
+def _finish_load(pipeline: dlt.Pipeline, outcome: RunOutcome, transform: bool) -> None:
+    """After the sources: rebuild the models (if asked), then record the run for `status`."""
+    from pipelines.history import record_run
+
+    if transform and any(r.rows_loaded or r.result == "ok" for r in outcome.reports):
+        try:
+            from pipelines.transform import run_transforms
+
+            run_transforms(pipeline)
+        except Exception as exc:  # noqa: BLE001 - reported in the summary, the load itself stands
+            from pipelines.errors import FinopsError
+
+            outcome.transform_error = exc if isinstance(exc, FinopsError) else FinopsError(
+                f"transforms failed: {type(exc).__name__}: {exc}")
+    record_run(pipeline, outcome)
+
+
+def _load_and_report(args: argparse.Namespace, command: str, backfill=None, transform: bool = True) -> int:
+    from pipelines.summary import print_summary
+
+    progress = None
+    if backfill is not None:
+        progress = "tqdm" if sys.stderr.isatty() and _has_tqdm() else "log"
+    outcome = load(command, parse_sources(args.sources), backfill,
+                   after_load=lambda p, o: _finish_load(p, o, transform), progress=progress)
+    print_summary(outcome, args.log_format)
+    return outcome.exit_code
+
+
+def _has_tqdm() -> bool:
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run(args: argparse.Namespace) -> int:
+    return _load_and_report(args, "run")
+
+
+def backfill(args: argparse.Namespace) -> int:
+    return _load_and_report(args, f"backfill {args.start}..{args.end}", backfill=(args.start, args.end))
+
+
+def transform(args: argparse.Namespace) -> int:
+    from pipelines.transform import run_transforms
+
+    built = run_transforms(make_pipeline())
+    print(f"built {len(built)} models: {', '.join(built)}")
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    from pipelines.export import export_parquet
+
+    sidecar = export_parquet(make_pipeline(), args.out, since=args.since, focus_version=args.focus_version)
+    parts = sidecar.get("partitions", [])
+    print(f"exported FOCUS {args.focus_version}: {len(parts)} billing month(s), "
+          f"{sum(p['rows'] for p in parts)} rows to {args.out}")
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    from pipelines.history import print_status
+
+    print_status(make_pipeline(), parse_sources(args.sources))
+    return 0
+
+
+def spending_limit(args: argparse.Namespace) -> int:
+    from pipelines import spending_limit as limits
+
+    return limits.command(args)
+
+
+def sandbox(args: argparse.Namespace) -> int:
+    from pipelines.sandbox import serve
+
+    serve(args.port, seed=args.seed)
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Everything on the sandbox: no credentials, no network, a DuckDB file to open afterwards."""
+    from pipelines.sandbox import CLOUDFLARE_TOKEN, VENICE_ADMIN_KEY, Sandbox
+    from pipelines.summary import print_demo_summary
+
+    with Sandbox(seed=7, accounts=3, metrics=12, days=120, venice_charges_per_day=200, venice_days=30) as sb:
+        os.environ.update({
+            "SOURCES__CLOUDFLARE__BASE_URL": sb.cloudflare_base_url,
+            "SOURCES__CLOUDFLARE__API_TOKEN": CLOUDFLARE_TOKEN,
+            "SOURCES__CLOUDFLARE__ACCOUNT_IDS": "[" + ",".join(f'"{a}"' for a in sb.account_ids) + "]",
+            "SOURCES__CLOUDFLARE__START_DATE": sb.first_day.isoformat(),
+            "SOURCES__VENICE__BASE_URL": sb.venice_base_url,
+            "SOURCES__VENICE__API_KEY": VENICE_ADMIN_KEY,
+            "SOURCES__VENICE__START_DATE": sb.first_day.isoformat(),
+        })
+        print(f"demo: sandbox API on {sb.url}; loading into ./finops_etl.duckdb", flush=True)
+        code = _load_and_report(args, "demo")
+    print_demo_summary(make_pipeline())
+    return code

@@ -1,0 +1,77 @@
+"""Run history in the destination (`_run_history`), and the `status` view built from it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import dlt
+
+from pipelines.runner import RunOutcome
+
+HISTORY_TABLE = "_run_history"
+DATA_TABLES = {
+    "cloudflare_billing": ["cloudflare_billable_usage"],
+    "ai_gateway": ["ai_gateway_usage_history", "ai_gateway_spending_limits"],
+    "venice": ["venice_billing_usage"],
+}
+STATE_KEYS = {  # where each source keeps its high-water marks in the dlt state
+    "cloudflare_billing": ("cloudflare_billable_usage", "last_loaded_day"),
+    "ai_gateway": ("ai_gateway_usage_history", "last_loaded"),
+    "venice": ("venice_billing_usage", "last_loaded"),
+}
+
+
+def record_run(pipeline: dlt.Pipeline, outcome: RunOutcome) -> None:
+    rows = [{
+        "started_at": outcome.started_at, "command": outcome.command, "source": r.source,
+        "result": r.result, "exit_code": r.exit_code, "requests": r.requests, "windows": r.windows,
+        "rows_loaded": r.rows_loaded, "rows_rejected": r.rows_rejected,
+        "duration_seconds": round(r.duration_seconds, 3),
+        "not_covered": json.dumps(r.not_covered) if r.not_covered else None,
+        "message": "; ".join(e.message for e in r.errors) or r.skipped,
+    } for r in outcome.reports]
+    if rows:
+        pipeline.run(rows, table_name=HISTORY_TABLE, write_disposition="append", columns={
+            "not_covered": {"data_type": "text"}, "message": {"data_type": "text"}})
+
+
+def _high_water_marks(pipeline: dlt.Pipeline, source: str) -> dict[str, Any]:
+    resource, key = STATE_KEYS[source]
+    try:
+        return pipeline.state["sources"][source]["resources"][resource][key]  # type: ignore[index]
+    except KeyError:
+        return {}
+
+
+def print_status(pipeline: dlt.Pipeline, sources: list[str]) -> None:
+    try:
+        pipeline.sync_destination()
+    except Exception:  # noqa: BLE001 - nothing loaded yet is a valid status
+        pass
+    with pipeline.sql_client() as client:
+        def query(sql: str, *args: Any) -> list[tuple]:
+            try:
+                return client.execute_sql(sql, *args) or []
+            except Exception:  # noqa: BLE001 - table not created yet
+                return []
+
+        history = client.make_qualified_table_name(HISTORY_TABLE)
+        for source in sources:
+            last = query(f"SELECT started_at, command, result, exit_code, rows_loaded, not_covered, message "
+                         f"FROM {history} WHERE source = %s ORDER BY started_at DESC LIMIT 1", source)
+            print(f"{source}")
+            if last:
+                started, command, result, code, loaded, not_covered, message = last[0]
+                print(f"  last run: {result} (exit {code}) `{command}` at {started}, {loaded} rows loaded")
+                if message:
+                    print(f"  note: {message}")
+                for account, why in (json.loads(not_covered) if not_covered else {}).items():
+                    print(f"  NOT COVERED {account}: {why}")
+            else:
+                print("  last run: never")
+            for scope, mark in sorted(_high_water_marks(pipeline, source).items()):
+                print(f"  {scope}: loaded through {mark}")
+            for table in DATA_TABLES[source]:
+                rows = query(f"SELECT count(*) FROM {client.make_qualified_table_name(table)}")
+                print(f"  {table}: {rows[0][0] if rows else 0} rows")

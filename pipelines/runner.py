@@ -1,0 +1,132 @@
+"""Loading: one dlt pipeline, each configured source run on its own so one failure never sinks the rest."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Callable
+
+import dlt
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.pipeline.exceptions import PipelineStepFailed
+from dlt.pipeline.progress import _NULL_COLLECTOR
+
+from pipelines.errors import FinopsError, ProviderFailing, UsageError, worst_exit_code
+from sources.run_report import SourceReport
+
+log = logging.getLogger("finops_etl")
+
+PIPELINE_NAME = "finops_etl"
+DATASET_NAME = "finops"
+SOURCE_NAMES = ("cloudflare_billing", "ai_gateway", "venice")
+CREDENTIAL_HINTS = {
+    "cloudflare_billing": "SOURCES__CLOUDFLARE__API_TOKEN and SOURCES__CLOUDFLARE__ACCOUNT_IDS",
+    "ai_gateway": "SOURCES__CLOUDFLARE__API_TOKEN and SOURCES__CLOUDFLARE__ACCOUNT_IDS",
+    "venice": "SOURCES__VENICE__API_KEY",
+}
+
+
+@dataclass
+class RunOutcome:
+    command: str
+    started_at: datetime
+    reports: list[SourceReport] = field(default_factory=list)
+    transform_error: FinopsError | None = None
+
+    @property
+    def exit_code(self) -> int:
+        codes = [r.exit_code for r in self.reports]
+        if self.transform_error:
+            codes.append(self.transform_error.exit_code)
+        return worst_exit_code(codes)
+
+
+def make_pipeline(progress: str | None = None) -> dlt.Pipeline:
+    """The one pipeline. Destination by dlt config (`destination_type`), DuckDB when none is set."""
+    configured = dlt.config.get("destination_type", str)
+    collector: Any = _NULL_COLLECTOR
+    if progress == "log":  # plain progress lines through our own logger (stderr), not dlt's stdout
+        collector = dlt.progress.log(log_period=5.0, logger=logging.getLogger("finops_etl.progress"),
+                                     dump_system_stats=False)
+    elif progress:
+        collector = progress
+    return dlt.pipeline(pipeline_name=PIPELINE_NAME, dataset_name=DATASET_NAME,
+                        destination=None if configured else "duckdb", progress=collector)
+
+
+def parse_sources(value: str | None) -> list[str]:
+    if not value:
+        return list(SOURCE_NAMES)
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SOURCE_NAMES]
+    if unknown or not names:
+        raise UsageError(f"unknown source {', '.join(unknown) or value!r}; choose from {', '.join(SOURCE_NAMES)}")
+    return names
+
+
+def build_source(name: str, report: SourceReport, backfill: tuple[date, date] | None) -> Any:
+    window = {} if backfill is None else {"backfill_start": backfill[0].isoformat(),
+                                          "backfill_end": backfill[1].isoformat()}
+    if name == "cloudflare_billing":
+        from sources.cloudflare_billing import cloudflare_billing
+        return cloudflare_billing(report=report, **window)
+    if name == "ai_gateway":
+        from sources.ai_gateway import ai_gateway
+        return ai_gateway(report=report, **window)
+    from sources.venice import venice
+    return venice(report=report, **window)
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """dlt wraps what a resource raised; the user needs our own message, not the wrapper's."""
+    seen = exc
+    while True:
+        if isinstance(seen, FinopsError):
+            return seen
+        nxt = seen.__cause__ or seen.__context__
+        if nxt is None:
+            return exc
+        seen = nxt
+
+
+def run_source(pipeline: dlt.Pipeline, name: str, backfill: tuple[date, date] | None) -> SourceReport:
+    report = SourceReport(name)
+    started = time.monotonic()
+    try:
+        source = build_source(name, report, backfill)
+    except ConfigFieldMissingException as exc:
+        report.skipped = f"not configured (set {CREDENTIAL_HINTS[name]}; missing: {', '.join(exc.fields)})"
+        return report
+    try:
+        pipeline.run(source)
+        counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
+        report.rows_loaded = sum(n for table, n in counts.items()
+                                 if not table.startswith("_dlt") and table != "_rejected_records")
+    except PipelineStepFailed as exc:
+        cause = _root_cause(exc)
+        if not isinstance(cause, FinopsError):
+            log.debug("pipeline step failed", exc_info=exc)
+            cause = ProviderFailing(f"{name}: the {exc.step} step failed: {type(cause).__name__}: {cause}")
+        report.errors.append(cause)
+    except FinopsError as exc:
+        report.errors.append(exc)
+    report.duration_seconds = time.monotonic() - started
+    return report
+
+
+def load(command: str, sources: list[str], backfill: tuple[date, date] | None = None,
+         after_load: Callable[[dlt.Pipeline, RunOutcome], None] | None = None,
+         progress: str | None = None) -> RunOutcome:
+    """Run each selected source, then `after_load` (transforms, run history) under the same lock."""
+    from pipelines.lock import run_lock
+
+    pipeline = make_pipeline(progress)
+    outcome = RunOutcome(command, datetime.now(timezone.utc))
+    with run_lock(pipeline.working_dir, command):
+        for name in sources:
+            outcome.reports.append(run_source(pipeline, name, backfill))
+        if after_load is not None:
+            after_load(pipeline, outcome)
+    return outcome

@@ -1,0 +1,105 @@
+"""Cloudflare billable usage v2: FOCUS v1.3 daily cost-and-usage records for every configured account."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any, Iterator
+
+import dlt
+import pendulum
+
+from pipelines.errors import AccessRefused
+from sources.cloudflare_api import DEFAULT_BASE_URL, classify, cloudflare_client
+from sources.cloudflare_billing.helpers import fetch_window, first_day_to_read, parse_day
+from sources.cloudflare_billing.settings import (
+    DEFAULT_LOOKBACK_DAYS, MAX_WINDOW_DAYS, PERMISSION, TABLE,
+)
+from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
+from sources.arrow_records import Rejection
+from sources.parallel import ordered_map
+from sources.quarantine import quarantined
+from sources.run_report import SourceReport
+from sources.windows import date_windows
+
+
+@dlt.source(name="cloudflare_billing", section="cloudflare", max_table_nesting=0)
+def cloudflare_billing(
+    api_token: str = dlt.secrets.value,
+    account_ids: list[str] = dlt.config.value,
+    base_url: str = DEFAULT_BASE_URL,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    metric: str | None = None,
+    concurrency: int = 4,
+    timeout_seconds: float = 30.0,
+    max_retry_seconds: float = 120.0,
+    backfill_start: str | None = None,
+    backfill_end: str | None = None,
+    report: Any = None,
+) -> Any:
+    """FOCUS records for [start, end], walked in windows of at most 31 days (inclusive) per account.
+
+    Incremental: the state keeps the last loaded day per account; each run re-reads `lookback_days`
+    before it, because Cloudflare delivers late and restated records. A backfill reads exactly
+    [backfill_start, backfill_end] and moves the state forward only if it ends later.
+    """
+    today = parse_day(end_date, "end_date") or pendulum.today("UTC").date()
+    first_day = parse_day(start_date, "start_date") or (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    backfill = (parse_day(backfill_start, "--start"), parse_day(backfill_end, "--end"))
+    policy = RetryPolicy(timeout_seconds=timeout_seconds, max_retry_seconds=max_retry_seconds)
+    client = cloudflare_client(base_url, api_token, policy, max_connections=max(concurrency, 1))
+    report = report or SourceReport("cloudflare_billing")
+
+    @dlt.resource(name=TABLE, primary_key="record_key", write_disposition="merge",
+                  columns={"record_key": {"data_type": "text", "nullable": False}})
+    def billable_usage() -> Iterator[Any]:
+        last_loaded: dict[str, str] = dlt.current.resource_state().setdefault("last_loaded_day", {})
+        plan = []
+        for account in account_ids:
+            start = backfill[0] or first_day_to_read(last_loaded.get(account), first_day, lookback_days)
+            end = backfill[1] or today
+            plan += [(account, window) for window in date_windows(start, end, MAX_WINDOW_DAYS)]
+        windows_left = Counter(account for account, _ in plan)
+        refused: set[str] = set()
+
+        def fetch(job: tuple[str, tuple[date, date]]) -> Any:
+            account, (start, end) = job
+            return fetch_window(client, account, start, end, metric)
+
+        try:
+            for (account, (start, end)), outcome in ordered_map(fetch, plan, concurrency):
+                if account in refused:
+                    continue
+                if isinstance(outcome, MalformedBody):
+                    # the window is not loaded, so the account's state must not pass it
+                    refused.add(account)
+                    report.add(rejected=1)
+                    yield quarantined("cloudflare_billing", [Rejection(
+                        outcome.body.decode("utf-8", "replace"), outcome.reason, f"{account}:{start}..{end}")])
+                    continue
+                if isinstance(outcome, ApiStatusError):
+                    error = classify(outcome, account, "billable usage v2 (Alpha, Restricted)", PERMISSION)
+                    if not isinstance(error, AccessRefused):
+                        raise error
+                    refused.add(account)
+                    report.not_covered[account] = error.message
+                    continue
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                table, rejections = outcome
+                report.add(windows=1, rejected=len(rejections))
+                if table.num_rows:
+                    yield table
+                if rejections:
+                    yield quarantined("cloudflare_billing", rejections)
+                windows_left[account] -= 1
+                if windows_left[account] == 0:
+                    new_last = max(end.isoformat(), last_loaded.get(account, ""))
+                    last_loaded[account] = new_last
+        finally:
+            report.requests += client.requests
+            client.close()
+
+    return billable_usage

@@ -1,0 +1,51 @@
+"""Fetching one account-window of billable usage and shaping it into a typed, keyed Arrow table."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pyarrow as pa
+
+from pipelines.errors import UsageError
+from sources.arrow_records import Rejection, key_column, parse_page, reject_missing, snake_case_columns
+from sources.cloudflare_billing.settings import KEY_PARTS, RECORD_TYPE, REQUIRED, USAGE_PATH
+from sources.http_client import ApiClient
+
+
+def parse_day(value: str | date | None, name: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise UsageError(f"{name} must be a date like 2026-07-03, got {value!r}") from None
+
+
+def first_day_to_read(last_loaded: str | None, start_date: date, lookback_days: int) -> date:
+    """Where an incremental run starts: a look-back before the last loaded day, or the configured start."""
+    if last_loaded is None:
+        return start_date
+    return max(date.fromisoformat(last_loaded) - timedelta(days=lookback_days), start_date)
+
+
+def shape_records(table: pa.Table, position: str) -> tuple[pa.Table, list[Rejection]]:
+    """Snake-case the FOCUS names, quarantine rows without a key, and add the one-column merge key."""
+    table = snake_case_columns(table)
+    table, rejections = reject_missing(table, REQUIRED, position)
+    return table.append_column("record_key", key_column(table, KEY_PARTS)), rejections
+
+
+def fetch_window(client: ApiClient, account_id: str, start: date, end: date, metric: str | None
+                 ) -> tuple[pa.Table, list[Rejection]]:
+    params = {"from": start.isoformat(), "to": end.isoformat()}
+    if metric:
+        params["metric"] = metric
+    position = f"{account_id}:{start}..{end}"
+    table, rejections, _ = client.request(
+        "GET", USAGE_PATH.format(account_id=account_id), params=params,
+        parse=lambda response: parse_page(response.content, "result", RECORD_TYPE, position),
+    )
+    shaped, missing = shape_records(table, position)
+    return shaped, rejections + missing

@@ -34,10 +34,13 @@ class RunOutcome:
     started_at: datetime
     reports: list[SourceReport] = field(default_factory=list)
     transform_error: FinopsError | None = None
+    fail_on_rejected: bool = False
 
     @property
     def exit_code(self) -> int:
         codes = [r.exit_code for r in self.reports]
+        if self.fail_on_rejected and any(r.rows_rejected for r in self.reports):
+            codes.append(1)
         if self.transform_error:
             codes.append(self.transform_error.exit_code)
         return worst_exit_code(codes)
@@ -122,8 +125,11 @@ def load(command: str, sources: list[str], backfill: tuple[date, date] | None = 
     """Run each selected source, then `after_load` (transforms, run history) under the same lock."""
     from pipelines.lock import run_lock
 
+    policy = dlt.config.get("finops.on_rejected_records", str) or "continue"
+    if policy not in ("continue", "fail"):
+        raise UsageError(f"FINOPS__ON_REJECTED_RECORDS must be 'continue' or 'fail', got {policy!r}")
     pipeline = make_pipeline(progress)
-    outcome = RunOutcome(command, datetime.now(timezone.utc))
+    outcome = RunOutcome(command, datetime.now(timezone.utc), fail_on_rejected=policy == "fail")
     with run_lock(pipeline.working_dir, command):
         for name in sources:
             outcome.reports.append(run_source(pipeline, name, backfill))

@@ -34,7 +34,8 @@ def shape_records(table: pa.Table, position: str) -> tuple[pa.Table, list[Reject
     """Snake-case the FOCUS names, quarantine rows without a key, and add the one-column merge key."""
     table = snake_case_columns(table)
     table, rejections = reject_missing(table, REQUIRED, position)
-    return table.append_column("record_key", key_column(table, KEY_PARTS)), rejections
+    key = pa.field("record_key", pa.string(), nullable=False)
+    return table.append_column(key, key_column(table, KEY_PARTS)), rejections
 
 
 def fetch_window(client: ApiClient, account_id: str, start: date, end: date, metric: str | None

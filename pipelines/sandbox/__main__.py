@@ -1,0 +1,3 @@
+from pipelines.sandbox.serve import main
+
+main()

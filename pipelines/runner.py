@@ -49,6 +49,8 @@ class RunOutcome:
 def make_pipeline(progress: str | None = None) -> dlt.Pipeline:
     """The one pipeline. Destination by dlt config (`destination_type`), DuckDB when none is set."""
     configured = dlt.config.get("destination_type", str)
+    # Arrow tables get `_dlt_load_id` too: restatements and the quarantine point at the load that brought a row.
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     collector: Any = _NULL_COLLECTOR
     if progress == "log":  # plain progress lines through our own logger (stderr), not dlt's stdout
         collector = dlt.progress.log(log_period=5.0, logger=logging.getLogger("finops_etl.progress"),

@@ -33,7 +33,7 @@ class CliResult:
 
 @pytest.fixture
 def sandbox():
-    with Sandbox(seed=7, accounts=3, metrics=10, days=200, venice_charges_per_day=120, venice_days=60,
+    with Sandbox(seed=7, accounts=3, metrics=10, days=200, venice_charges_per_day=600, venice_days=60,
                  today=TODAY) as sb:
         yield sb
 

@@ -40,10 +40,10 @@ class VeniceData:
 
     def _charge(self, hour: int, i: int, n: int) -> tuple[int, dict]:
         pair, role = divmod(i, 2)
-        if pair % 500 == 499:
+        x = mix(self.seed, hour, pair)
+        if x % 250 == 7:
             role = 0  # a second, identical real charge
         ts = hour * HOUR_MS + (pair * 2 * HOUR_MS) // max(n, 1)
-        x = mix(self.seed, hour, pair)
         currency = "DIEM" if x % 13 == 0 else "BUNDLED_CREDITS" if x % 29 == 0 else "USD"
         if pair % 10 == 9:
             record = {"timestamp": iso_ms(ts), "sku": "flux-dev-image", "pricePerUnitUsd": 0.01, "units": 1 + role,

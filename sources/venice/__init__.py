@@ -1,0 +1,93 @@
+"""Venice billing: every inference charge, from the live cursor API (usage-history) or the legacy paged one."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time as dtime, timedelta, timezone
+from typing import Any, Iterator
+
+import dlt
+
+from pipelines.errors import UsageError
+from sources.arrow_records import Rejection
+from sources.cloudflare_billing.helpers import parse_day
+from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
+from sources.quarantine import quarantined
+from sources.run_report import SourceReport
+from sources.venice.helpers import classify, venice_client, walk_history, walk_legacy
+from sources.venice.settings import DEFAULT_BASE_URL, DEFAULT_LOOKBACK_DAYS, DEFAULT_WINDOW_DAYS, TABLE
+from sources.windows import time_windows
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, dtime(), timezone.utc)
+
+
+@dlt.source(name="venice", section="venice", max_table_nesting=0)
+def venice(
+    api_key: str = dlt.secrets.value,
+    base_url: str = DEFAULT_BASE_URL,
+    api: str = "usage-history",
+    format: str = "json",  # noqa: A002 - the documented config key
+    start_date: str | None = None,
+    end_date: str | None = None,
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    timeout_seconds: float = 30.0,
+    max_retry_seconds: float = 120.0,
+    backfill_start: str | None = None,
+    backfill_end: str | None = None,
+    report: Any = None,
+) -> Any:
+    """Charges in half-open windows [start, end). Incremental: the state keeps the end of the last loaded
+    window and each run re-reads `lookback_days` before it; a backfill reads whole days [start, end]."""
+    if api not in ("usage-history", "usage"):
+        raise UsageError(f"SOURCES__VENICE__API must be 'usage-history' or 'usage', got {api!r}")
+    if format not in ("json", "csv"):
+        raise UsageError(f"SOURCES__VENICE__FORMAT must be 'json' or 'csv', got {format!r}")
+    if window_days < 1:
+        raise UsageError("SOURCES__VENICE__WINDOW_DAYS must be at least 1")
+    last_day = parse_day(end_date, "end_date")
+    first_day = parse_day(start_date, "start_date")
+    backfill = (parse_day(backfill_start, "--start"), parse_day(backfill_end, "--end"))
+    client = venice_client(base_url, api_key, RetryPolicy(timeout_seconds=timeout_seconds,
+                                                          max_retry_seconds=max_retry_seconds))
+    report = report or SourceReport("venice")
+    walk = walk_history if api == "usage-history" else walk_legacy
+
+    @dlt.resource(name=TABLE, primary_key="record_key", write_disposition="merge",
+                  columns={"record_key": {"data_type": "text", "nullable": False}})
+    def billing_usage() -> Iterator[Any]:
+        marks: dict[str, str] = dlt.current.resource_state().setdefault("last_loaded", {})
+        now = datetime.now(timezone.utc)
+        end = _midnight(last_day + timedelta(days=1)) if last_day else now
+        if backfill[0]:
+            start, end = _midnight(backfill[0]), _midnight(backfill[1] + timedelta(days=1))
+        elif "charges" in marks:
+            start = datetime.fromisoformat(marks["charges"]) - timedelta(days=lookback_days)
+            start = max(start, _midnight(first_day)) if first_day else start
+        else:
+            start = _midnight(first_day or (now.date().replace(day=1) - timedelta(days=1)).replace(day=1))
+        try:
+            for w_start, w_end in time_windows(start, end, timedelta(days=window_days)):
+                try:
+                    for table, rejections in walk(client, w_start, w_end, format):
+                        report.add(rejected=len(rejections))
+                        if table.num_rows:
+                            yield table
+                        if rejections:
+                            yield quarantined("venice", rejections)
+                except MalformedBody as exc:
+                    report.add(rejected=1)
+                    yield quarantined("venice", [Rejection(exc.body.decode("utf-8", "replace"), exc.reason,
+                                                           f"{w_start.isoformat()}..{w_end.isoformat()}")])
+                    break  # the state must not pass a window that did not load
+                except ApiStatusError as exc:
+                    raise classify(exc, api) from None
+                report.add(windows=1)
+                if w_end.isoformat() > marks.get("charges", ""):
+                    marks["charges"] = w_end.isoformat()
+        finally:
+            report.requests += client.requests
+            client.close()
+
+    return billing_usage

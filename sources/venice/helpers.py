@@ -1,0 +1,193 @@
+"""Venice HTTP details: errors and wait signals, page parsing (JSON and CSV), the charge key, the walks."""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import datetime, timedelta
+from typing import Iterator
+
+import httpx
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from pipelines.errors import CredentialsRejected, FinopsError, ProviderFailing, UsageError
+from sources.arrow_records import Rejection, key_column, parse_page, reject_missing
+from sources.http_client import ApiClient, ApiStatusError, MalformedBody, RetryPolicy
+from sources.venice.settings import (
+    COLUMNS, CSV_TYPES, HISTORY_PAGE_SIZE, HISTORY_PATH, KEY_PARTS, LEGACY_PAGE_SIZE, LEGACY_PATH,
+    MAX_WALK_RESTARTS, RECORD_TYPE, REQUIRED,
+)
+
+Page = tuple[pa.Table, list[Rejection]]
+
+
+def describe_error(response: httpx.Response) -> ApiStatusError:
+    message = response.reason_phrase or "error"
+    try:
+        body = orjson.loads(response.content)
+        message = body.get("error") or message
+        if body.get("details"):
+            message += f" ({orjson.dumps(body['details']).decode()})"
+    except (orjson.JSONDecodeError, AttributeError):
+        pass
+    reset = response.headers.get("x-ratelimit-reset-requests")  # a Unix timestamp, not a delay
+    wait = None
+    if reset and reset.replace(".", "", 1).isdigit():
+        wait = max(0.0, float(reset) - time.time())
+    return ApiStatusError(response.status_code, message, wait_seconds=wait)
+
+
+def venice_client(base_url: str, api_key: str, policy: RetryPolicy) -> ApiClient:
+    return ApiClient("Venice", base_url, api_key, policy=policy, describe_error=describe_error, max_connections=2)
+
+
+def classify(exc: ApiStatusError, api: str) -> FinopsError:
+    if exc.status in (401, 403):
+        return CredentialsRejected(
+            f"Venice rejected the API key (HTTP {exc.status}: {exc.message}). The billing endpoints need an ADMIN "
+            f"key (an inference key gets 401): check SOURCES__VENICE__API_KEY.")
+    if exc.status == 410:
+        return UsageError(
+            f"Venice answered 410 Gone for GET {LEGACY_PATH} (api = {api!r}): Venice removed that endpoint on "
+            f"2026-09-16. Set SOURCES__VENICE__API=usage-history (the default) to use its successor.")
+    if exc.status == 400:
+        return UsageError(f"Venice refused the request (HTTP 400: {exc.message}).")
+    return ProviderFailing(f"Venice failed (HTTP {exc.status}: {exc.message}).")
+
+
+def _flatten(table: pa.Table) -> pa.Table:
+    """JSON pages: inferenceDetails.* become top-level columns, as in the CSV export."""
+    details = table.column("inferenceDetails").combine_chunks()
+    names = {"requestId": "requestId", "inferenceExecutionTime": "inferenceExecutionTime",
+             "promptTokens": "promptTokens", "completionTokens": "completionTokens"}
+    table = table.drop_columns(["inferenceDetails"])
+    for i, field in enumerate(details.type):
+        values = pc.struct_field(details, [i])
+        table = table.append_column(names.get(field.name, field.name), values)
+    return table
+
+
+def shape(table: pa.Table, position: str) -> Page:
+    """Our columns from either format; VCU (Venice's old name for DIEM) is reported as DIEM."""
+    delivered = table.column("currency")
+    normalized = pc.if_else(pc.equal(delivered, "VCU"), pa.scalar("DIEM"), delivered)
+    out = pa.table({
+        "timestamp": table.column("timestamp"), "sku": table.column("sku"),
+        "price_per_unit_usd": table.column("pricePerUnitUsd"), "units": table.column("units"),
+        "amount": table.column("amount"), "currency": normalized, "currency_delivered": delivered,
+        "notes": table.column("notes"), "request_id": table.column("requestId"),
+        "inference_execution_time_ms": table.column("inferenceExecutionTime"),
+        "prompt_tokens": table.column("promptTokens"), "completion_tokens": table.column("completionTokens"),
+    })
+    return reject_missing(out.select(COLUMNS), REQUIRED, position)
+
+
+def parse_json(body: bytes, position: str) -> tuple[pa.Table, list[Rejection], dict]:
+    table, rejections, others = parse_page(body, "data", RECORD_TYPE, position)
+    shaped, missing = shape(_flatten(table), position)
+    return shaped, rejections + missing, others
+
+
+def parse_csv(body: bytes, position: str) -> Page:
+    if not body.strip():
+        return shape(pa.schema(list(CSV_TYPES.items())).empty_table(), position)
+    try:
+        table = pa_csv.read_csv(io.BytesIO(body), convert_options=pa_csv.ConvertOptions(
+            column_types=CSV_TYPES, strings_can_be_null=True, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise MalformedBody(f"unreadable CSV page ({exc})", body) from None
+    return shape(table, position)
+
+
+class ChargeKeys:
+    """`record_key` = every delivered field + '#' + the ordinal among identical charges.
+
+    Identical charges are two real charges: they always share a timestamp, pages come in ascending
+    timestamp order, and a half-open window holds every charge of a timestamp, so counting within a
+    timestamp from the window's start gives the same key on every re-read.
+    """
+
+    def __init__(self) -> None:
+        self._stamp: str | None = None
+        self._seen: dict[str, int] = {}
+
+    def add_keys(self, table: pa.Table) -> pa.Table:
+        base = key_column(table, KEY_PARTS).to_pylist()
+        keys = []
+        for key in base:
+            stamp = key[: key.index("|")]
+            if stamp != self._stamp:
+                self._stamp, self._seen = stamp, {}
+            n = self._seen.get(key, 0)
+            self._seen[key] = n + 1
+            keys.append(f"{key}#{n}")
+        return table.append_column(pa.field("record_key", pa.string(), nullable=False), pa.array(keys, pa.string()))
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def walk_history(client: ApiClient, start: datetime, end: datetime, fmt: str) -> Iterator[Page]:
+    """Follow nextCursor through [start, end); an expired cursor restarts the walk from the window's start
+    (rows read twice carry the same key, so the merge keeps one)."""
+    position = f"{iso(start)}..{iso(end)}"
+    headers = {"Accept": "text/csv"} if fmt == "csv" else {"Accept": "application/json"}
+    for _attempt in range(MAX_WALK_RESTARTS + 1):
+        keys = ChargeKeys()
+        params: dict[str, str] = {"startTimestamp": iso(start), "endTimestamp": iso(end),
+                                  "pageSize": str(HISTORY_PAGE_SIZE)}
+        try:
+            while True:
+                response = client.request("GET", HISTORY_PATH, params=params, headers=headers)
+                if fmt == "csv":
+                    table, rejections = parse_csv(response.content, position)
+                    cursor = response.headers.get("x-next-cursor")
+                else:
+                    table, rejections, others = parse_json(response.content, position)
+                    cursor = others.get("nextCursor")
+                yield keys.add_keys(table), rejections
+                if not cursor:
+                    return
+                params = {"cursor": cursor}
+        except ApiStatusError as exc:
+            if not (exc.status == 400 and "expired" in exc.message.lower() and "cursor" in params):
+                raise
+    raise ProviderFailing(f"Venice: cursors kept expiring while walking {position}; try a smaller window_days.")
+
+
+def walk_legacy(client: ApiClient, start: datetime, end: datetime, fmt: str) -> list[Page]:
+    """Offset paging shifts when charges land mid-walk: re-walk until `total` held still from first page to
+    last, so a charge inserted while paging is neither lost nor read twice."""
+    position = f"{iso(start)}..{iso(end)}"
+    headers = {"Accept": "text/csv"} if fmt == "csv" else {"Accept": "application/json"}
+    end_inclusive = iso(end - timedelta(milliseconds=1))  # the legacy endDate is inclusive
+    for _attempt in range(MAX_WALK_RESTARTS + 1):
+        pages: list[Page] = []
+        totals: set[str] = set()
+        page = 1
+        while True:
+            response = client.request("GET", LEGACY_PATH, headers=headers, params={
+                "startDate": iso(start), "endDate": end_inclusive, "limit": str(LEGACY_PAGE_SIZE),
+                "page": str(page), "sortOrder": "asc"})
+            if fmt == "csv":
+                table, rejections = parse_csv(response.content, position)
+                total_pages = int(response.headers.get("x-pagination-total-pages") or 0)
+                totals.add(response.headers.get("x-pagination-total", ""))
+            else:
+                table, rejections, others = parse_json(response.content, position)
+                pagination = others.get("pagination") or {}
+                total_pages = int(pagination.get("totalPages") or 0)
+                totals.add(str(pagination.get("total")))
+            pages.append((table, rejections))
+            if table.num_rows == 0 or page >= total_pages:
+                break
+            page += 1
+        if len(totals) == 1:
+            keys = ChargeKeys()
+            return [(keys.add_keys(table), rejections) for table, rejections in pages]
+    raise ProviderFailing(f"Venice: charges kept arriving while paging {position}; the legacy endpoint cannot "
+                          f"give a consistent read. Switch SOURCES__VENICE__API to usage-history.")

@@ -17,7 +17,7 @@ import dlt
 
 from pipelines.errors import FinopsError, UsageError
 
-_DEPENDS = re.compile(r"^--\s*depends_on:\s*(.*)$", re.MULTILINE)
+_DEPENDS = re.compile(r"^--[ \t]*depends_on:[ \t]*(.*)$", re.MULTILINE)
 _SOURCE = re.compile(r"\{\{\s*source\('([a-z_]+)'\)\s*\}\}")
 _PARAM = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
@@ -111,6 +111,7 @@ def run_transforms(pipeline: dlt.Pipeline) -> list[str]:
         existing = {name for (name,) in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [dataset]).fetchall()}
         con.execute(f"SET schema = '{dataset}'")
+        con.execute("SET TimeZone = 'UTC'")  # date_trunc and day boundaries in UTC, whatever the host says
         for name in order:
             try:
                 con.execute(render(models[name].sql, existing, dataset, params))

@@ -1,0 +1,123 @@
+"""Cloudflare AI Gateway billing: hourly and daily usage history, and the history of each spending limit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time as dtime, timedelta, timezone
+from typing import Any, Iterator
+
+import dlt
+import orjson
+
+from pipelines.errors import AccessRefused
+from sources.ai_gateway.helpers import fetch_limit, fetch_usage
+from sources.ai_gateway.settings import DEFAULT_REQUEST_HOURS, GRAINS, LIMITS_TABLE, PERMISSION, USAGE_TABLE
+from sources.arrow_records import Rejection
+from sources.cloudflare_api import DEFAULT_BASE_URL, classify, cloudflare_client
+from sources.cloudflare_billing.helpers import parse_day
+from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
+from sources.quarantine import quarantined
+from sources.run_report import SourceReport
+from sources.windows import time_windows
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, dtime(), timezone.utc)
+
+
+@dlt.source(name="ai_gateway", section="cloudflare", max_table_nesting=0)
+def ai_gateway(
+    api_token: str = dlt.secrets.value,
+    account_ids: list[str] = dlt.config.value,
+    base_url: str = DEFAULT_BASE_URL,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    lookback_days: int = 3,
+    request_hours: int | None = None,
+    timeout_seconds: float = 30.0,
+    max_retry_seconds: float = 120.0,
+    backfill_start: str | None = None,
+    backfill_end: str | None = None,
+    report: Any = None,
+) -> Any:
+    """Same token, accounts and base URL as cloudflare_billing (config section `cloudflare`)."""
+    last_day = parse_day(end_date, "end_date")
+    first_day = parse_day(start_date, "start_date")
+    backfill = (parse_day(backfill_start, "--start"), parse_day(backfill_end, "--end"))
+    client = cloudflare_client(base_url, api_token, RetryPolicy(timeout_seconds=timeout_seconds,
+                                                                max_retry_seconds=max_retry_seconds))
+    report = report or SourceReport("ai_gateway")
+    refused: set[str] = set()
+
+    def refuse_or_raise(exc: ApiStatusError, account: str) -> None:
+        error = classify(exc, account, "AI Gateway billing", PERMISSION)
+        if not isinstance(error, AccessRefused):
+            raise error
+        refused.add(account)
+        report.not_covered[account] = error.message
+
+    @dlt.resource(name=USAGE_TABLE, write_disposition="merge",
+                  primary_key=["account_id", "value_grouping_window", "id", "start_time"])
+    def usage_history() -> Iterator[Any]:
+        """Buckets whose start lies in the window. The newest buckets are still filling, so each run
+        re-reads `lookback_days` before its high-water mark and the merge replaces them."""
+        marks: dict[str, str] = dlt.current.resource_state().setdefault("last_loaded", {})
+        now = datetime.now(timezone.utc)
+        end = _midnight(last_day + timedelta(days=1)) if last_day else now
+        try:
+            yield from walk(marks, now, end)
+        finally:
+            report.requests = client.requests
+
+    def walk(marks: dict[str, str], now: datetime, end: datetime) -> Iterator[Any]:
+        for account in account_ids:
+            for grain in GRAINS:
+                scope = f"{account}:{grain}"
+                if backfill[0]:
+                    start, stop = _midnight(backfill[0]), _midnight(backfill[1] + timedelta(days=1))
+                elif scope in marks:
+                    start, stop = datetime.fromisoformat(marks[scope]) - timedelta(days=lookback_days), end
+                else:
+                    first = first_day or (now.date().replace(day=1) - timedelta(days=1)).replace(day=1)
+                    start, stop = _midnight(first), end
+                step = timedelta(hours=request_hours or DEFAULT_REQUEST_HOURS[grain])
+                for w_start, w_end in time_windows(start, stop, step):
+                    if account in refused:
+                        break
+                    try:
+                        table, rejected = fetch_usage(client, account, grain, w_start, w_end)
+                    except ApiStatusError as exc:
+                        refuse_or_raise(exc, account)
+                        break
+                    except MalformedBody as exc:
+                        report.add(rejected=1)
+                        yield quarantined("ai_gateway", [Rejection(exc.body.decode("utf-8", "replace"),
+                                                                   exc.reason, f"{scope}:{w_start}")])
+                        break
+                    report.add(windows=1, rejected=len(rejected))
+                    if table.num_rows:
+                        yield table
+                    if rejected:
+                        yield quarantined("ai_gateway", [Rejection(orjson.dumps(b).decode(), why, scope)
+                                                         for b, why in rejected])
+                    if w_end.isoformat() > marks.get(scope, ""):
+                        marks[scope] = w_end.isoformat()
+
+    @dlt.resource(name=LIMITS_TABLE, merge_key="account_id", write_disposition={
+        "disposition": "merge", "strategy": "scd2", "validity_column_names": ["valid_from", "valid_to"]},
+        columns={"amount": {"data_type": "bigint"}, "duration": {"data_type": "text"},
+                 "strategy": {"data_type": "text"}})
+    def spending_limits() -> Iterator[dict]:
+        """The limit's configuration now; scd2 adds a row only when it changed (merge_key: an account
+        that could not be read this run is not retired)."""
+        try:
+            for account in account_ids:
+                if account in refused:
+                    continue
+                try:
+                    yield fetch_limit(client, account)
+                except ApiStatusError as exc:
+                    refuse_or_raise(exc, account)
+        finally:
+            report.requests = client.requests
+
+    return usage_history, spending_limits

@@ -87,7 +87,11 @@ def _params() -> dict[str, str]:
         value = -1.0
     if value <= 0:
         raise UsageError(f"SOURCES__CLOUDFLARE__VALUE_SCALE must be a positive number, got {scale!r}")
-    return {"value_scale": repr(value)}
+    sheet = dlt.config.get("sources.cloudflare.price_sheet") or str(
+        resources.files("transforms") / "seeds" / "cloudflare_list_prices.csv")
+    if "'" in str(sheet):
+        raise UsageError(f"SOURCES__CLOUDFLARE__PRICE_SHEET must be a plain file path, got {sheet!r}")
+    return {"value_scale": repr(value), "price_sheet": str(sheet)}
 
 
 def render(sql: str, existing: set[str], dataset: str, params: dict[str, str]) -> str:

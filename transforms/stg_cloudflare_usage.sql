@@ -1,0 +1,64 @@
+-- stg_cloudflare_usage: one row per Cloudflare FOCUS record, priced from the price sheet where Cloudflare has not
+-- key: record_key
+-- depends_on:
+-- x_cost_status: 'billed' (Cloudflare sent BilledCost), 'estimated' (list price x quantity from the price sheet,
+-- before free allowances), 'unpriced' (a metric the sheet does not know: cost 0).
+CREATE OR REPLACE VIEW stg_cloudflare_usage AS
+WITH price_sheet AS (
+    SELECT x_billable_metric_id, list_unit_price_usd::DECIMAL(38, 10) AS list_unit_price_usd
+    FROM read_csv('{{ price_sheet }}', header = true, all_varchar = true)
+),
+priced AS (
+    SELECT u.*, p.list_unit_price_usd,
+           (u.consumed_quantity * p.list_unit_price_usd)::DECIMAL(38, 10) AS estimated_cost
+    FROM {{ source('cloudflare_billable_usage') }} AS u
+    LEFT JOIN price_sheet AS p USING (x_billable_metric_id)
+)
+SELECT
+    coalesce(billed_cost, estimated_cost, 0)::DECIMAL(38, 10) AS billed_cost,
+    coalesce(effective_cost, billed_cost, estimated_cost, 0)::DECIMAL(38, 10) AS effective_cost,
+    coalesce(list_cost, estimated_cost, billed_cost, 0)::DECIMAL(38, 10) AS list_cost,
+    coalesce(contracted_cost, billed_cost, estimated_cost, 0)::DECIMAL(38, 10) AS contracted_cost,
+    coalesce(billing_currency, 'USD') AS billing_currency,
+    charge_period_start, charge_period_end,
+    coalesce(billing_period_start, date_trunc('month', charge_period_start)) AS billing_period_start,
+    coalesce(billing_period_end, date_trunc('month', charge_period_start) + INTERVAL 1 MONTH) AS billing_period_end,
+    coalesce(charge_category, 'Usage') AS charge_category,
+    charge_class,
+    coalesce(charge_frequency, 'Usage-Based') AS charge_frequency,
+    coalesce(charge_description, x_billable_metric_name) AS charge_description,
+    consumed_quantity, consumed_unit,
+    coalesce(pricing_quantity, consumed_quantity) AS pricing_quantity,
+    coalesce(pricing_unit, consumed_unit) AS pricing_unit,
+    coalesce(list_unit_price, list_unit_price_usd) AS list_unit_price,
+    coalesce(contracted_unit_price, list_unit_price, list_unit_price_usd) AS contracted_unit_price,
+    coalesce(service_provider_name, 'Cloudflare') AS service_provider_name,
+    coalesce(host_provider_name, 'Cloudflare') AS host_provider_name,
+    coalesce(invoice_issuer_name, 'Cloudflare') AS invoice_issuer_name,
+    billing_account_id,
+    coalesce(billing_account_name, billing_account_id) AS billing_account_name,
+    sub_account_id, sub_account_name, region_id, region_name,
+    coalesce(x_product_family_name, 'Cloudflare') AS service_name,
+    CASE x_product_family_name
+        WHEN 'Workers' THEN 'Compute' WHEN 'Pages' THEN 'Web' WHEN 'Durable Objects' THEN 'Compute'
+        WHEN 'Browser Rendering' THEN 'Compute' WHEN 'Queues' THEN 'Integration'
+        WHEN 'R2' THEN 'Storage' WHEN 'KV' THEN 'Databases' WHEN 'D1' THEN 'Databases'
+        WHEN 'Hyperdrive' THEN 'Databases' WHEN 'Cache Reserve' THEN 'Storage'
+        WHEN 'Workers AI' THEN 'AI and Machine Learning' WHEN 'Vectorize' THEN 'AI and Machine Learning'
+        WHEN 'AI Gateway' THEN 'AI and Machine Learning'
+        WHEN 'Images' THEN 'Media' WHEN 'Stream' THEN 'Media' WHEN 'Calls' THEN 'Media'
+        WHEN 'Load Balancing' THEN 'Networking' WHEN 'Argo' THEN 'Networking' WHEN 'Spectrum' THEN 'Networking'
+        WHEN 'Email' THEN 'Networking' WHEN 'Waiting Room' THEN 'Web'
+        WHEN 'WAF' THEN 'Security' WHEN 'Bot Management' THEN 'Security' WHEN 'Zero Trust' THEN 'Security'
+        WHEN 'Logs' THEN 'Management and Governance'
+        ELSE 'Other'
+    END AS service_category,
+    coalesce(x_billable_metric_id, x_billable_metric_name) AS sku_id,
+    CASE WHEN billed_cost IS NOT NULL THEN 'billed'
+         WHEN estimated_cost IS NOT NULL THEN 'estimated'
+         ELSE 'unpriced' END AS x_cost_status,
+    x_billable_metric_id, x_billable_metric_name, x_product_family_name, x_zone_id, x_zone_name,
+    NULL::BIGINT AS x_prompt_tokens, NULL::BIGINT AS x_completion_tokens,
+    billing_currency AS x_original_currency, billed_cost AS x_original_amount,
+    'cloudflare_billable_usage' AS x_source, record_key AS x_source_key, _dlt_load_id AS x_load_id
+FROM priced;

@@ -100,7 +100,7 @@ def test_spend_vs_limit_matches_a_hand_computed_case_with_a_projected_breach(cli
             SELECT acct AS account_id, 'hour' AS value_grouping_window, 'openai' AS id,
                    cents::DECIMAL(38,10) AS aggregated_value,
                    TIMESTAMPTZ '2026-10-10 00:00:00+00' + to_hours(h) AS start_time,
-                   TIMESTAMPTZ '2026-10-10 01:00:00+00' + to_hours(h) AS end_time
+                   TIMESTAMPTZ '2026-10-10 01:00:00+00' + to_hours(h) AS end_time, 'hand' AS _dlt_load_id
             FROM (VALUES ('fast', 500), ('slow', 10)) v(acct, cents), range(12) r(h);
             CREATE TABLE finops.ai_gateway_spending_limits (account_id VARCHAR, enabled BOOLEAN, amount BIGINT,
                 duration VARCHAR, strategy VARCHAR, valid_from TIMESTAMPTZ, valid_to TIMESTAMPTZ);

@@ -1,0 +1,138 @@
+"""The FOCUS table and rollups: totals to the cent against the raw tables, and hand-computed rollups."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from conftest import point_at, query
+
+CENT = Decimal("0.01")
+
+
+@pytest.fixture
+def loaded_all(sandbox, cli, workdir, monkeypatch):
+    point_at(monkeypatch, sandbox)
+    result = cli("backfill", "--start", "2026-10-01", "--end", "2026-10-07")
+    assert result.code == 0, result.output
+    return sandbox
+
+
+def venice_usd(sb) -> Decimal:
+    total = Decimal(0)
+    for c in sb.expected_venice_charges(datetime(2026, 10, 1, tzinfo=timezone.utc),
+                                        datetime(2026, 10, 8, tzinfo=timezone.utc)):
+        if c["currency"] == "USD":
+            total += abs(Decimal(str(c["amount"])))
+        else:
+            total += abs(Decimal(str(c["units"])) * Decimal(str(c["pricePerUnitUsd"])))
+    return total
+
+
+def test_totals_per_provider_equal_the_raw_tables_to_the_cent(loaded_all, workdir):
+    totals = dict(query(workdir, "SELECT x_source, sum(billed_cost) FROM finops.cost_and_usage GROUP BY 1"))
+    (cf_billed,) = query(workdir, "SELECT sum(billed_cost) FROM finops.cloudflare_billable_usage")[0]
+    (cf_estimated,) = query(workdir, """SELECT sum(u.consumed_quantity * p.list_unit_price_usd::DECIMAL(38,10))
+        FROM finops.cloudflare_billable_usage u JOIN read_csv('transforms/seeds/cloudflare_list_prices.csv'
+        .replace('transforms', '{}')) p USING (x_billable_metric_id) WHERE u.billed_cost IS NULL"""
+        .replace("'transforms/seeds/cloudflare_list_prices.csv'\n        .replace('transforms', '{}')",
+                 f"'{SHEET}'"))[0]
+    assert totals["cloudflare_billable_usage"].quantize(CENT) == (cf_billed + cf_estimated).quantize(CENT)
+    (gateway_cents,) = query(workdir, "SELECT sum(aggregated_value) FROM finops.ai_gateway_usage_history "
+                                      "WHERE value_grouping_window = 'day'")[0]
+    assert totals["ai_gateway_usage_history"].quantize(CENT) == (gateway_cents / 100).quantize(CENT)
+    assert totals["venice_billing_usage"].quantize(CENT) == venice_usd(loaded_all).quantize(CENT)
+
+
+def test_every_cloudflare_row_says_how_its_cost_was_found(loaded_all, workdir):
+    statuses = dict(query(workdir, "SELECT x_cost_status, count(*) FROM finops.cost_and_usage "
+                                   "WHERE x_source = 'cloudflare_billable_usage' GROUP BY 1"))
+    (absent,) = query(workdir, "SELECT count(*) FROM finops.cloudflare_billable_usage WHERE billed_cost IS NULL")[0]
+    assert statuses["estimated"] + statuses.get("unpriced", 0) == absent > 0
+    assert statuses["billed"] > 0
+    mandatory = ["billed_cost", "effective_cost", "list_cost", "contracted_cost", "billing_currency",
+                 "charge_period_start", "charge_period_end", "billing_period_start", "billing_period_end",
+                 "charge_category", "charge_frequency", "charge_description", "service_provider_name",
+                 "host_provider_name", "invoice_issuer_name", "billing_account_id", "billing_account_name",
+                 "service_name", "service_category", "x_source"]
+    nulls = query(workdir, "SELECT " + ", ".join(f"count(*) FILTER ({c} IS NULL)" for c in mandatory)
+                  + " FROM finops.cost_and_usage")[0]
+    assert dict(zip(mandatory, nulls)) == dict.fromkeys(mandatory, 0)
+
+
+def test_ai_gateway_counts_only_the_day_grain(loaded_all, workdir):
+    (rows,) = query(workdir, "SELECT count(*) FROM finops.cost_and_usage WHERE x_source = 'ai_gateway_usage_history'")[0]
+    (days,) = query(workdir, "SELECT count(*) FROM finops.ai_gateway_usage_history WHERE value_grouping_window='day'")[0]
+    assert rows == days > 0
+
+
+def test_venice_rolls_up_per_hour_sku_and_currency_with_tokens_summed(loaded_all, workdir):
+    (groups, tokens_in) = query(workdir, "SELECT count(*), sum(x_prompt_tokens) FROM finops.cost_and_usage "
+                                         "WHERE x_source = 'venice_billing_usage'")[0]
+    (expected_groups, raw_in) = query(workdir, "SELECT count(DISTINCT (date_trunc('hour', timestamp), sku, currency)), "
+                                               "sum(prompt_tokens) FROM finops.venice_billing_usage")[0]
+    assert groups == expected_groups > 0 and tokens_in == raw_in > 0
+    per_model = query(workdir, "SELECT sum(tokens_in), sum(billed_cost) FROM finops.ai_token_costs")[0]
+    assert per_model[0] == raw_in
+
+
+def test_a_restated_day_shows_up_in_cost_restatements(loaded_all, cli, workdir):
+    sb = loaded_all
+    account = sb.account_ids[0]
+    sb.restate(account, date(2026, 10, 3), Decimal(2))
+    assert cli("backfill", "--start", "2026-10-03", "--end", "2026-10-03", "--sources", "cloudflare_billing").code == 0
+    rows = query(workdir, "SELECT billing_account_id, charge_period_start::DATE, old_billed_cost, new_billed_cost, "
+                          "old_load_id <> new_load_id FROM finops.cost_restatements")
+    assert rows and all(r[0] == account and r[1] == date(2026, 10, 3) for r in rows)
+    assert all(abs(r[3] - 2 * r[2]) <= Decimal("0.000002") and r[4] for r in rows if r[2] is not None)
+    assert cli("transform").code == 0  # nothing moved since: no new restatement
+    assert len(query(workdir, "SELECT * FROM finops.cost_restatements")) == len(rows)
+
+
+def hand_made_daily(workdir, costs: dict[str, list[float]]) -> None:
+    """A warehouse whose only data is Cloudflare usage with the given daily cost series per family."""
+    with duckdb.connect(str(workdir / "finops_etl.duckdb")) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS finops")
+        con.execute(f"CREATE TABLE finops.cloudflare_billable_usage AS SELECT * FROM {STAND_IN}")
+        for family, series in costs.items():
+            for i, cost in enumerate(series):
+                con.execute("""INSERT INTO finops.cloudflare_billable_usage (billing_account_id, charge_period_start,
+                    charge_period_end, billed_cost, x_product_family_name, x_billable_metric_name, record_key,
+                    _dlt_load_id) VALUES ('acct', TIMESTAMPTZ '2026-11-01 00:00:00+00' + to_days(?),
+                    TIMESTAMPTZ '2026-11-02 00:00:00+00' + to_days(?), ?, ?, ?, ?, 'hand')""",
+                            [i, i, cost, family, family, f"{family}{i}"])
+
+
+def test_cost_anomalies_flag_a_jump_against_the_trailing_median_and_mad(cli, workdir):
+    steady = [100, 102, 98, 101, 99, 100, 103, 97, 100, 101, 99, 100, 102, 98]
+    hand_made_daily(workdir, {"Workers": steady + [400, 101], "R2": [50] * 16})
+    assert cli("transform").code == 0, "transform failed"
+    rows = query(workdir, "SELECT day, service_name, cost, median_cost, mad, jump FROM finops.cost_anomalies")
+    # the 14 days before day 15: median 100; |x - 100| sorted = 0,0,0,0,1,1,1,1,2,2,2,2,3,3 -> MAD 1
+    assert rows == [(date(2026, 11, 15), "Workers", Decimal("400"), Decimal("100"), Decimal("1"), Decimal("300"))]
+
+
+def test_month_to_date_forecast_projects_the_daily_run_rate(cli, workdir):
+    hand_made_daily(workdir, {"Workers": [10] * 10})
+    assert cli("transform").code == 0
+    rows = query(workdir, "SELECT provider, month, as_of_day, days_elapsed, days_in_month, mtd_cost, "
+                          "projected_month_end_cost FROM finops.month_to_date_forecast")
+    assert rows == [("Cloudflare", date(2026, 11, 1), date(2026, 11, 10), 10, 30, Decimal("100"), Decimal("300"))]
+
+
+def test_monthly_costs_show_month_over_month_change(cli, workdir):
+    hand_made_daily(workdir, {"Workers": [1] * 45})  # 30 days of November, 15 of December
+    assert cli("transform").code == 0
+    rows = query(workdir, "SELECT month, billed_cost, previous_billed_cost, month_over_month_change, "
+                          "month_over_month_pct FROM finops.monthly_costs ORDER BY month")
+    assert rows == [(date(2026, 11, 1), Decimal(30), None, None, None),
+                    (date(2026, 12, 1), Decimal(15), Decimal(30), Decimal(-15), Decimal("-50.00"))]
+
+
+from pipelines.transform import STAND_INS  # noqa: E402
+
+STAND_IN = STAND_INS["cloudflare_billable_usage"]
+SHEET = str(__import__("importlib.resources").resources.files("transforms") / "seeds" / "cloudflare_list_prices.csv")

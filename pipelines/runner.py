@@ -21,6 +21,7 @@ log = logging.getLogger("finops_etl")
 PIPELINE_NAME = "finops_etl"
 DATASET_NAME = "finops"
 SOURCE_NAMES = ("cloudflare_billing", "ai_gateway", "venice")
+DUCKDB_MEMORY_LIMIT = "384MB"
 CREDENTIAL_HINTS = {
     "cloudflare_billing": "SOURCES__CLOUDFLARE__API_TOKEN and SOURCES__CLOUDFLARE__ACCOUNT_IDS",
     "ai_gateway": "SOURCES__CLOUDFLARE__API_TOKEN and SOURCES__CLOUDFLARE__ACCOUNT_IDS",
@@ -51,6 +52,11 @@ def make_pipeline(progress: str | None = None) -> dlt.Pipeline:
     configured = dlt.config.get("destination_type", str)
     # Arrow tables get `_dlt_load_id` too: restatements and the quarantine point at the load that brought a row.
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    if not configured:
+        # DuckDB would take up to 80% of RAM for a big merge; cap it (it spills to disk) so a years-long
+        # backfill fits beside other jobs. `DESTINATION__DUCKDB__MEMORY_LIMIT` overrides.
+        memory = dlt.config.get("destination.duckdb.memory_limit", str) or DUCKDB_MEMORY_LIMIT
+        dlt.config["destination.duckdb.credentials.global_config"] = {"memory_limit": memory}
     collector: Any = _NULL_COLLECTOR
     if progress == "log":  # plain progress lines through our own logger (stderr), not dlt's stdout
         collector = dlt.progress.log(log_period=5.0, logger=logging.getLogger("finops_etl.progress"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.errors import UsageError
 from sources.arrow_records import Rejection, key_column, parse_page, reject_missing, snake_case_columns
@@ -35,7 +36,16 @@ def shape_records(table: pa.Table, position: str) -> tuple[pa.Table, list[Reject
     table = snake_case_columns(table)
     table, rejections = reject_missing(table, REQUIRED, position)
     key = pa.field("record_key", pa.string(), nullable=False)
-    return table.append_column(key, key_column(table, KEY_PARTS)), rejections
+    return last_per_key(table.append_column(key, key_column(table, KEY_PARTS))), rejections
+
+
+def last_per_key(table: pa.Table) -> pa.Table:
+    """A response that repeats a key keeps its last record, as the merge would: one row per key per load."""
+    keys = table.column("record_key")
+    if pc.count_distinct(keys).as_py() == table.num_rows:
+        return table
+    last = {key: i for i, key in enumerate(keys.to_pylist())}
+    return table.take(sorted(last.values()))
 
 
 def fetch_window(client: ApiClient, account_id: str, start: date, end: date, metric: str | None

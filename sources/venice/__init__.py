@@ -9,6 +9,7 @@ import dlt
 
 from pipelines.errors import UsageError
 from sources.arrow_records import Rejection
+from sources.cloudflare_billing import MERGE_DEDUPLICATED
 from sources.cloudflare_billing.helpers import parse_day
 from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
 from sources.quarantine import quarantined
@@ -54,7 +55,7 @@ def venice(
     report = report or SourceReport("venice")
     walk = walk_history if api == "usage-history" else walk_legacy
 
-    @dlt.resource(name=TABLE, primary_key="record_key", write_disposition="merge",
+    @dlt.resource(name=TABLE, primary_key="record_key", write_disposition=MERGE_DEDUPLICATED,
                   columns={"record_key": {"data_type": "text", "nullable": False}})
     def billing_usage() -> Iterator[Any]:
         marks: dict[str, str] = dlt.current.resource_state().setdefault("last_loaded", {})

@@ -132,11 +132,13 @@ def iso(moment: datetime) -> str:
 
 
 def walk_history(client: ApiClient, start: datetime, end: datetime, fmt: str) -> Iterator[Page]:
-    """Follow nextCursor through [start, end); an expired cursor restarts the walk from the window's start
-    (rows read twice carry the same key, so the merge keeps one)."""
+    """Follow nextCursor through [start, end); an expired cursor restarts the walk from the window's start.
+    Rows read again after a restart carry the same keys and are not yielded twice, so every load package
+    holds each key once (the merge can skip its dedup pass)."""
     position = f"{iso(start)}..{iso(end)}"
     headers = {"Accept": "text/csv"} if fmt == "csv" else {"Accept": "application/json"}
-    for _attempt in range(MAX_WALK_RESTARTS + 1):
+    yielded: list[pa.Array] = []
+    for attempt in range(MAX_WALK_RESTARTS + 1):
         keys = ChargeKeys()
         params: dict[str, str] = {"startTimestamp": iso(start), "endTimestamp": iso(end),
                                   "pageSize": str(HISTORY_PAGE_SIZE)}
@@ -149,7 +151,12 @@ def walk_history(client: ApiClient, start: datetime, end: datetime, fmt: str) ->
                 else:
                     table, rejections, others = parse_json(response.content, position)
                     cursor = others.get("nextCursor")
-                yield keys.add_keys(table), rejections
+                keyed = keys.add_keys(table)
+                if attempt:  # a restart: drop what the interrupted walk already handed over
+                    seen = pa.chunked_array(yielded, pa.string()).combine_chunks()
+                    keyed = keyed.filter(pc.invert(pc.is_in(keyed.column("record_key"), value_set=seen)))
+                yielded.append(keyed.column("record_key").combine_chunks())
+                yield keyed, rejections
                 if not cursor:
                     return
                 params = {"cursor": cursor}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -51,12 +53,11 @@ def make_pipeline(progress: str | None = None) -> dlt.Pipeline:
     """The one pipeline. Destination by dlt config (`destination_type`), DuckDB when none is set."""
     configured = dlt.config.get("destination_type", str)
     # Arrow tables get `_dlt_load_id` too: restatements and the quarantine point at the load that brought a row.
-    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
-    if not configured:
-        # DuckDB would take up to 80% of RAM for a big merge; cap it (it spills to disk) so a years-long
-        # backfill fits beside other jobs. `DESTINATION__DUCKDB__MEMORY_LIMIT` overrides.
-        memory = dlt.config.get("destination.duckdb.memory_limit", str) or DUCKDB_MEMORY_LIMIT
-        dlt.config["destination.duckdb.credentials.global_config"] = {"memory_limit": memory}
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    # DuckDB would take up to 80% of RAM for a big merge; cap it (it spills to disk) so a years-long backfill
+    # fits beside other jobs. Set DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG yourself to override.
+    os.environ.setdefault("DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG",
+                          json.dumps({"memory_limit": DUCKDB_MEMORY_LIMIT}))
     collector: Any = _NULL_COLLECTOR
     if progress == "log":  # plain progress lines through our own logger (stderr), not dlt's stdout
         collector = dlt.progress.log(log_period=5.0, logger=logging.getLogger("finops_etl.progress"),

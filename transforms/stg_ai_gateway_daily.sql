@@ -22,7 +22,7 @@ SELECT
     account_id AS billing_account_id, account_id AS billing_account_name,
     NULL::VARCHAR AS sub_account_id, NULL::VARCHAR AS sub_account_name,
     NULL::VARCHAR AS region_id, NULL::VARCHAR AS region_name,
-    'AI Gateway' AS service_name, 'AI and Machine Learning' AS service_category, id AS sku_id,
+    'AI Gateway' AS service_name, 'AI and Machine Learning' AS service_category, 'Generative AI' AS service_subcategory_known, id AS sku_id,
     'billed' AS x_cost_status,
     NULL::VARCHAR AS x_billable_metric_id, NULL::VARCHAR AS x_billable_metric_name,
     'AI Gateway' AS x_product_family_name, NULL::VARCHAR AS x_zone_id, NULL::VARCHAR AS x_zone_name,

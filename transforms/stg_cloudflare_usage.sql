@@ -53,6 +53,18 @@ SELECT
         WHEN 'Logs' THEN 'Management and Governance'
         ELSE 'Other'
     END AS service_category,
+    CASE x_product_family_name
+        WHEN 'Workers' THEN 'Serverless Compute' WHEN 'Durable Objects' THEN 'Serverless Compute'
+        WHEN 'Pages' THEN 'Application Platforms' WHEN 'R2' THEN 'Object Storage'
+        WHEN 'Cache Reserve' THEN 'Object Storage' WHEN 'D1' THEN 'Relational Databases'
+        WHEN 'KV' THEN 'NoSQL Databases' WHEN 'Hyperdrive' THEN 'Caching' WHEN 'Queues' THEN 'Messaging'
+        WHEN 'Workers AI' THEN 'Generative AI' WHEN 'AI Gateway' THEN 'Generative AI'
+        WHEN 'Vectorize' THEN 'Machine Learning' WHEN 'Stream' THEN 'Media Streaming'
+        WHEN 'Load Balancing' THEN 'Application Networking' WHEN 'Argo' THEN 'Network Routing'
+        WHEN 'Spectrum' THEN 'Application Networking' WHEN 'WAF' THEN 'Network Security'
+        WHEN 'Bot Management' THEN 'Threat Detection and Response' WHEN 'Logs' THEN 'Observability'
+        ELSE NULL
+    END AS service_subcategory_known,
     coalesce(x_billable_metric_id, x_billable_metric_name) AS sku_id,
     CASE WHEN billed_cost IS NOT NULL THEN 'billed'
          WHEN estimated_cost IS NOT NULL THEN 'estimated'

@@ -31,7 +31,7 @@ SELECT
     'venice' AS billing_account_id, 'Venice' AS billing_account_name,
     NULL::VARCHAR AS sub_account_id, NULL::VARCHAR AS sub_account_name,
     NULL::VARCHAR AS region_id, NULL::VARCHAR AS region_name,
-    'Venice API' AS service_name, 'AI and Machine Learning' AS service_category, sku AS sku_id,
+    'Venice API' AS service_name, 'AI and Machine Learning' AS service_category, 'Generative AI' AS service_subcategory_known, sku AS sku_id,
     'billed' AS x_cost_status,
     NULL::VARCHAR AS x_billable_metric_id, NULL::VARCHAR AS x_billable_metric_name,
     'Venice' AS x_product_family_name, NULL::VARCHAR AS x_zone_id, NULL::VARCHAR AS x_zone_name,

@@ -1,0 +1,68 @@
+"""The FinOps Foundation's focus-validator (2.2.1, offline 1.2 rules) on our FOCUS 1.2 export.
+
+It needs Python >= 3.12, so it lives in its own venv (made once, cached under ~/.cache/finops-etl). Its
+exit code is 0 even when rules fail, so the unittest XML is read. One leaf rule cannot pass for a
+provider without invoice ids: InvoiceId-C-005-C ("MUST NOT be null when associated with an invoice")
+is checked on its own although its composite (InvoiceId-C-003-C: C-004 OR C-005) passes; we leave
+InvoiceId NULL rather than invent invoice numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conftest import point_at
+
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "finops-etl" / "focus-validator-2.2.1"
+KNOWN_UNSATISFIABLE = {"InvoiceId-C-005-C"}
+
+
+def python_312() -> str | None:
+    candidates = sorted(str(p) for p in Path.home().glob(".pyenv/versions/3.1[2-9]*/bin/python"))
+    candidates += [shutil.which("python3.12"), shutil.which("python3.13")]
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", "import venv"], capture_output=True).returncode == 0:
+            return candidate  # a pyenv shim for a version that is not selected fails here
+    return None
+
+
+def validator_venv() -> Path:
+    python = python_312()
+    if python is None:
+        pytest.skip("focus-validator needs Python >= 3.12, which this machine does not have")
+    marker = CACHE / ".installed"
+    if not marker.exists():
+        shutil.rmtree(CACHE, ignore_errors=True)
+        subprocess.run([python, "-m", "venv", str(CACHE)], check=True)
+        subprocess.run([str(CACHE / "bin" / "pip"), "install", "-q", "focus-validator==2.2.1", "pyarrow<22"],
+                       check=True, timeout=900)
+        marker.touch()
+    return CACHE
+
+
+def test_focus_validator_accepts_the_1_2_export(sandbox, cli, workdir, monkeypatch, tmp_path):
+    venv = validator_venv()
+    point_at(monkeypatch, sandbox)
+    assert cli("backfill", "--start", "2026-10-01", "--end", "2026-10-04").code == 0
+    out = tmp_path / "export"
+    assert cli("export", "--out", str(out), "--focus-version", "1.2").code == 0
+    (data,) = (out / "cost_and_usage" / "billing_month=2026-10").glob("*.parquet")
+    run_dir = tmp_path / "validator"
+    run_dir.mkdir()
+    package = next(venv.glob("lib/python3.*/site-packages/focus_validator"))
+    (run_dir / "focus_validator").symlink_to(package)  # it opens its rules by a relative path
+    report = run_dir / "report.xml"
+    subprocess.run([str(venv / "bin" / "focus-validator"), "--data-file", str(data), "--validate-version", "1.2",
+                    "--block-download", "--output-type", "unittest", "--output-destination", str(report)],
+                   cwd=run_dir, check=True, timeout=600, capture_output=True)
+    suites = ET.parse(report).getroot()
+    failed = {case.get("name").split(" ")[0] for case in suites.iter("testcase")
+              if any(child.tag in ("failure", "error") for child in case)}
+    assert int(suites.get("tests")) > 100
+    assert failed <= KNOWN_UNSATISFIABLE, f"focus-validator rules failed: {sorted(failed - KNOWN_UNSATISFIABLE)}"

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import duckdb  # noqa: E402
 import httpx  # noqa: E402
 import orjson  # noqa: E402
 
-from bench.harness import duckdb_count, env_for, report, run_cli, sandbox_process, workdir  # noqa: E402
+from bench.harness import read_json_baseline, duckdb_count, env_for, report, run_cli, sandbox_process, workdir  # noqa: E402
 from pipelines.sandbox import CLOUDFLARE_TOKEN, Sandbox  # noqa: E402
 from sources.windows import date_windows  # noqa: E402
 
@@ -35,11 +33,7 @@ def baseline(url: str, accounts: list[str], start: date, end: date, work: Path) 
                                 params={"from": w0.isoformat(), "to": w1.isoformat()}).content
                 for record in orjson.loads(body)["result"]:
                     out.write(orjson.dumps(record) + b"\n")
-    started = time.perf_counter()
-    with duckdb.connect(str(work / "baseline.duckdb")) as con:
-        con.execute(f"CREATE TABLE usage AS SELECT * FROM read_json('{ndjson}', format='newline_delimited')")
-        rows = con.execute("SELECT count(*) FROM usage").fetchone()[0]
-    return time.perf_counter() - started, rows
+    return read_json_baseline(ndjson, work)
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ def sandbox_process(**options: object) -> Iterator[str]:
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("sandbox did not start")
+                    raise RuntimeError("sandbox did not start") from None
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -93,3 +93,15 @@ def duckdb_count(work: Path, table: str) -> int:
 
 def report(name: str, figures: dict[str, object]) -> None:
     print(json.dumps({"bench": name, **figures}))
+
+
+def read_json_baseline(ndjson: Path, work: Path) -> tuple[float, int]:
+    """The floor: DuckDB's own read_json of the same records saved to disk as NDJSON."""
+    import duckdb
+
+    started = time.perf_counter()
+    with duckdb.connect(str(work / "baseline.duckdb")) as con:
+        con.execute(f"CREATE OR REPLACE TABLE baseline AS SELECT * FROM read_json('{ndjson}', "
+                    "format='newline_delimited')")
+        rows = con.execute("SELECT count(*) FROM baseline").fetchone()[0]
+    return time.perf_counter() - started, rows

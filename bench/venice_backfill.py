@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import duckdb  # noqa: E402
 import httpx  # noqa: E402
 import orjson  # noqa: E402
 
-from bench.harness import duckdb_count, env_for, report, run_cli, sandbox_process, workdir  # noqa: E402
+from bench.harness import read_json_baseline, duckdb_count, env_for, report, run_cli, sandbox_process, workdir  # noqa: E402
 from pipelines.sandbox import VENICE_ADMIN_KEY  # noqa: E402
 
 
@@ -36,11 +34,7 @@ def baseline(url: str, start: date, end: date, work: Path) -> tuple[float, int]:
             if not page.get("nextCursor"):
                 break
             params = {"cursor": page["nextCursor"]}
-    started = time.perf_counter()
-    with duckdb.connect(str(work / "baseline.duckdb")) as con:
-        con.execute(f"CREATE TABLE charges AS SELECT * FROM read_json('{ndjson}', format='newline_delimited')")
-        rows = con.execute("SELECT count(*) FROM charges").fetchone()[0]
-    return time.perf_counter() - started, rows
+    return read_json_baseline(ndjson, work)
 
 
 def main() -> None:

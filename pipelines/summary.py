@@ -38,7 +38,7 @@ def print_summary(outcome: RunOutcome, log_format: str = "text") -> None:
     for row in rows:
         if row["skipped"]:
             print(f"  {row['source']}: skipped, {row['skipped']}")
-        for account, why in row["not_covered"].items():
+        for _account, why in row["not_covered"].items():
             print(f"  {row['source']}: NOT COVERED {why}")
         for message in row["errors"]:
             print(f"  {row['source']}: ERROR {message}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 
 def date_windows(start: date, end: date, max_days: int = 31) -> list[tuple[date, date]]:
@@ -34,3 +34,17 @@ def time_windows(start: datetime, end: datetime, step: timedelta) -> list[tuple[
         windows.append((cursor, window_end))
         cursor = window_end
     return windows
+
+
+def utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), timezone.utc)
+
+
+def day_range(first: date, last: date) -> tuple[datetime, datetime]:
+    """Whole UTC days [first, last] as the half-open interval the time-based APIs take."""
+    return utc_midnight(first), utc_midnight(last + timedelta(days=1))
+
+
+def first_of_last_month(today: date) -> date:
+    """The default first day to load when nothing is configured: enough for month-over-month figures."""
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
 import dlt
@@ -17,11 +17,7 @@ from sources.cloudflare_billing.helpers import parse_day
 from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
 from sources.quarantine import quarantined
 from sources.run_report import SourceReport
-from sources.windows import time_windows
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, dtime(), timezone.utc)
+from sources.windows import day_range, first_of_last_month, time_windows, utc_midnight
 
 
 @dlt.source(name="ai_gateway", section="cloudflare", max_table_nesting=0)
@@ -62,7 +58,7 @@ def ai_gateway(
         re-reads `lookback_days` before its high-water mark and the merge replaces them."""
         marks: dict[str, str] = dlt.current.resource_state().setdefault("last_loaded", {})
         now = datetime.now(timezone.utc)
-        end = _midnight(last_day + timedelta(days=1)) if last_day else now
+        end = day_range(last_day, last_day)[1] if last_day else now
         try:
             yield from walk(marks, now, end)
         finally:
@@ -73,12 +69,12 @@ def ai_gateway(
             for grain in GRAINS:
                 scope = f"{account}:{grain}"
                 if backfill[0]:
-                    start, stop = _midnight(backfill[0]), _midnight(backfill[1] + timedelta(days=1))
+                    start, stop = day_range(*backfill)
                 elif scope in marks:
                     start, stop = datetime.fromisoformat(marks[scope]) - timedelta(days=lookback_days), end
                 else:
-                    first = first_day or (now.date().replace(day=1) - timedelta(days=1)).replace(day=1)
-                    start, stop = _midnight(first), end
+                    first = first_day or first_of_last_month(now.date())
+                    start, stop = utc_midnight(first), end
                 step = timedelta(hours=request_hours or DEFAULT_REQUEST_HOURS[grain])
                 for w_start, w_end in time_windows(start, stop, step):
                     if account in refused:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Iterator
 
 import dlt
@@ -20,7 +20,7 @@ from sources.arrow_records import Rejection
 from sources.parallel import ordered_map
 from sources.quarantine import quarantined
 from sources.run_report import SourceReport
-from sources.windows import date_windows
+from sources.windows import date_windows, first_of_last_month
 
 MERGE_DEDUPLICATED = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
 
@@ -48,7 +48,7 @@ def cloudflare_billing(
     [backfill_start, backfill_end] and moves the state forward only if it ends later.
     """
     today = parse_day(end_date, "end_date") or pendulum.today("UTC").date()
-    first_day = parse_day(start_date, "start_date") or (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    first_day = parse_day(start_date, "start_date") or first_of_last_month(today)
     backfill = (parse_day(backfill_start, "--start"), parse_day(backfill_end, "--end"))
     policy = RetryPolicy(timeout_seconds=timeout_seconds, max_retry_seconds=max_retry_seconds)
     client = cloudflare_client(base_url, api_token, policy, max_connections=max(concurrency, 1))

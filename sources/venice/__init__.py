@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
 import dlt
@@ -16,11 +16,7 @@ from sources.quarantine import quarantined
 from sources.run_report import SourceReport
 from sources.venice.helpers import classify, venice_client, walk_history, walk_legacy
 from sources.venice.settings import DEFAULT_BASE_URL, DEFAULT_LOOKBACK_DAYS, DEFAULT_WINDOW_DAYS, TABLE
-from sources.windows import time_windows
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, dtime(), timezone.utc)
+from sources.windows import day_range, first_of_last_month, time_windows, utc_midnight
 
 
 @dlt.source(name="venice", section="venice", max_table_nesting=0)
@@ -60,14 +56,14 @@ def venice(
     def billing_usage() -> Iterator[Any]:
         marks: dict[str, str] = dlt.current.resource_state().setdefault("last_loaded", {})
         now = datetime.now(timezone.utc)
-        end = _midnight(last_day + timedelta(days=1)) if last_day else now
+        end = day_range(last_day, last_day)[1] if last_day else now
         if backfill[0]:
-            start, end = _midnight(backfill[0]), _midnight(backfill[1] + timedelta(days=1))
+            start, end = day_range(*backfill)
         elif "charges" in marks:
             start = datetime.fromisoformat(marks["charges"]) - timedelta(days=lookback_days)
-            start = max(start, _midnight(first_day)) if first_day else start
+            start = max(start, utc_midnight(first_day)) if first_day else start
         else:
-            start = _midnight(first_day or (now.date().replace(day=1) - timedelta(days=1)).replace(day=1))
+            start = utc_midnight(first_day or first_of_last_month(now.date()))
         try:
             for w_start, w_end in time_windows(start, end, timedelta(days=window_days)):
                 try:

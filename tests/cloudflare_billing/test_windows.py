@@ -33,5 +33,5 @@ def test_half_open_time_windows_tile_the_range(start, span_s, step_s):
     end = start + timedelta(seconds=span_s)
     windows = time_windows(start, end, timedelta(seconds=step_s))
     assert windows[0][0] == start and windows[-1][1] == end
-    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))
+    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:], strict=False))
     assert all(timedelta(0) < w1 - w0 <= timedelta(seconds=step_s) for w0, w1 in windows)

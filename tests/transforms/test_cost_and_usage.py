@@ -60,7 +60,7 @@ def test_every_cloudflare_row_says_how_its_cost_was_found(loaded_all, workdir):
                  "service_name", "service_category", "x_source"]
     nulls = query(workdir, "SELECT " + ", ".join(f"count(*) FILTER ({c} IS NULL)" for c in mandatory)
                   + " FROM finops.cost_and_usage")[0]
-    assert dict(zip(mandatory, nulls)) == dict.fromkeys(mandatory, 0)
+    assert dict(zip(mandatory, nulls, strict=False)) == dict.fromkeys(mandatory, 0)
 
 
 def test_ai_gateway_counts_only_the_day_grain(loaded_all, workdir):

@@ -74,7 +74,7 @@ def test_export_conforms_to_focus_1_3_row_by_row(exported):
                                                               for c in extensions)
     nulls = read(exported, "SELECT " + ", ".join(f"count(*) FILTER ({c} IS NULL)" for c in MANDATORY_1_3)
                  + " FROM EXPORT")[0]
-    assert dict(zip(MANDATORY_1_3, nulls)) == dict.fromkeys(MANDATORY_1_3, 0)
+    assert dict(zip(MANDATORY_1_3, nulls, strict=False)) == dict.fromkeys(MANDATORY_1_3, 0)
     bad = read(exported, f"""SELECT count(*) FROM EXPORT WHERE
         ChargeCategory NOT IN ('Usage', 'Purchase', 'Tax', 'Credit', 'Adjustment')
         OR (ChargeClass IS NOT NULL AND ChargeClass <> 'Correction')

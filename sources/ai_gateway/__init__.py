@@ -15,6 +15,7 @@ from sources.arrow_records import Rejection
 from sources.cloudflare_api import DEFAULT_BASE_URL, classify, cloudflare_client
 from sources.cloudflare_billing.helpers import parse_day
 from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
+from sources.parallel import ordered_map
 from sources.quarantine import quarantined
 from sources.run_report import SourceReport
 from sources.windows import day_range, first_of_last_month, time_windows, utc_midnight
@@ -29,6 +30,7 @@ def ai_gateway(
     end_date: str | None = None,
     lookback_days: int = 3,
     request_hours: int | None = None,
+    concurrency: int = 4,
     timeout_seconds: float = 30.0,
     max_retry_seconds: float = 120.0,
     backfill_start: str | None = None,
@@ -40,7 +42,8 @@ def ai_gateway(
     first_day = parse_day(start_date, "start_date")
     backfill = (parse_day(backfill_start, "--start"), parse_day(backfill_end, "--end"))
     client = cloudflare_client(base_url, api_token, RetryPolicy(timeout_seconds=timeout_seconds,
-                                                                max_retry_seconds=max_retry_seconds))
+                                                                max_retry_seconds=max_retry_seconds),
+                               max_connections=max(concurrency, 1))
     report = report or SourceReport("ai_gateway")
     refused: set[str] = set()
 
@@ -65,6 +68,7 @@ def ai_gateway(
             report.requests = client.requests
 
     def walk(marks: dict[str, str], now: datetime, end: datetime) -> Iterator[Any]:
+        plan = []
         for account in account_ids:
             for grain in GRAINS:
                 scope = f"{account}:{grain}"
@@ -73,30 +77,39 @@ def ai_gateway(
                 elif scope in marks:
                     start, stop = datetime.fromisoformat(marks[scope]) - timedelta(days=lookback_days), end
                 else:
-                    first = first_day or first_of_last_month(now.date())
-                    start, stop = utc_midnight(first), end
+                    start, stop = utc_midnight(first_day or first_of_last_month(now.date())), end
                 step = timedelta(hours=request_hours or DEFAULT_REQUEST_HOURS[grain])
-                for w_start, w_end in time_windows(start, stop, step):
-                    if account in refused:
-                        break
-                    try:
-                        table, rejected = fetch_usage(client, account, grain, w_start, w_end)
-                    except ApiStatusError as exc:
-                        refuse_or_raise(exc, account)
-                        break
-                    except MalformedBody as exc:
-                        report.add(rejected=1)
-                        yield quarantined("ai_gateway", [Rejection(exc.body.decode("utf-8", "replace"),
-                                                                   exc.reason, f"{scope}:{w_start}")])
-                        break
-                    report.add(windows=1, rejected=len(rejected))
-                    if table.num_rows:
-                        yield table
-                    if rejected:
-                        yield quarantined("ai_gateway", [Rejection(orjson.dumps(b).decode(), why, scope)
-                                                         for b, why in rejected])
-                    if w_end.isoformat() > marks.get(scope, ""):
-                        marks[scope] = w_end.isoformat()
+                plan += [(account, grain, w) for w in time_windows(start, stop, step)]
+        broken: set[str] = set()  # scopes whose high-water mark must not move past a failed window
+
+        def fetch(job: tuple) -> Any:
+            account, grain, (w_start, w_end) = job
+            return fetch_usage(client, account, grain, w_start, w_end)
+
+        for (account, grain, (w_start, w_end)), outcome in ordered_map(fetch, plan, concurrency):
+            scope = f"{account}:{grain}"
+            if account in refused or scope in broken:
+                continue
+            if isinstance(outcome, ApiStatusError):
+                refuse_or_raise(outcome, account)
+                continue
+            if isinstance(outcome, MalformedBody):
+                broken.add(scope)
+                report.add(rejected=1)
+                yield quarantined("ai_gateway", [Rejection(outcome.body.decode("utf-8", "replace"),
+                                                           outcome.reason, f"{scope}:{w_start}")])
+                continue
+            if isinstance(outcome, BaseException):
+                raise outcome
+            table, rejected = outcome
+            report.add(windows=1, rejected=len(rejected))
+            if table.num_rows:
+                yield table
+            if rejected:
+                yield quarantined("ai_gateway", [Rejection(orjson.dumps(b).decode(), why, scope)
+                                                 for b, why in rejected])
+            if w_end.isoformat() > marks.get(scope, ""):
+                marks[scope] = w_end.isoformat()
 
     @dlt.resource(name=LIMITS_TABLE, merge_key="account_id", write_disposition={
         "disposition": "merge", "strategy": "scd2", "validity_column_names": ["valid_from", "valid_to"]},
@@ -106,13 +119,14 @@ def ai_gateway(
         """The limit's configuration now; scd2 adds a row only when it changed (merge_key: an account
         that could not be read this run is not retired)."""
         try:
-            for account in account_ids:
-                if account in refused:
-                    continue
-                try:
-                    yield fetch_limit(client, account)
-                except ApiStatusError as exc:
-                    refuse_or_raise(exc, account)
+            wanted = [account for account in account_ids if account not in refused]
+            for account, outcome in ordered_map(lambda a: fetch_limit(client, a), wanted, concurrency):
+                if isinstance(outcome, ApiStatusError):
+                    refuse_or_raise(outcome, account)
+                elif isinstance(outcome, BaseException):
+                    raise outcome
+                else:
+                    yield outcome
         finally:
             report.requests = client.requests
 

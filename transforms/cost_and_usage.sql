@@ -4,6 +4,14 @@
 -- FOCUS StringHandling: text columns hold ASCII only (Cloudflare writes an em dash into ChargeDescription);
 -- the raw tables keep what was delivered.
 CREATE OR REPLACE MACRO focus_ascii(s) AS regexp_replace(strip_accents(replace(s, '—', '-')), '[^\x00-\x7F]', '?', 'g');
+-- FOCUS UnitFormat: a block unit is "<quantity> <units>" with a plain number ("1M Operations" -> "1000000 Operations").
+CREATE OR REPLACE MACRO focus_unit(u) AS CASE
+    WHEN regexp_matches(u, '^[0-9]+[KMB] ') THEN
+        (regexp_extract(u, '^([0-9]+)', 1)::BIGINT
+         * CASE regexp_extract(u, '^[0-9]+([KMB])', 1) WHEN 'K' THEN 1000 WHEN 'M' THEN 1000000 ELSE 1000000000 END
+        )::VARCHAR || ' ' || regexp_replace(u, '^[0-9]+[KMB] ', '')
+    ELSE u
+END;
 CREATE OR REPLACE TABLE cost_and_usage AS
 WITH all_providers AS (
     SELECT * FROM stg_cloudflare_usage
@@ -15,7 +23,8 @@ SELECT
     charge_period_start, charge_period_end, billing_period_start, billing_period_end,
     charge_category, charge_class, charge_frequency, focus_ascii(charge_description) AS charge_description,
     NULL::VARCHAR AS invoice_id,
-    consumed_quantity, consumed_unit, pricing_quantity, pricing_unit, list_unit_price, contracted_unit_price,
+    consumed_quantity, focus_unit(consumed_unit) AS consumed_unit, pricing_quantity,
+    focus_unit(pricing_unit) AS pricing_unit, list_unit_price, contracted_unit_price,
     'Standard' AS pricing_category,
     service_provider_name, host_provider_name, invoice_issuer_name,
     billing_account_id, focus_ascii(billing_account_name) AS billing_account_name,

@@ -55,7 +55,7 @@ def main() -> None:
     args = parser.parse_args()
     work = workdir()
     with duckdb.connect(str(work / "finops_etl.duckdb")) as con:
-        con.execute(GENERATE.format(rows=args.rows))
+        con.execute(GENERATE.replace("{rows}", str(args.rows)))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
     env.update({"DLT_DATA_DIR": str(work / "dlt"), "DESTINATION__DUCKDB__CREDENTIALS": str(work / "finops_etl.duckdb"),
                 "RUNTIME__DLTHUB_TELEMETRY": "false"})

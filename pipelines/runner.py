@@ -23,7 +23,7 @@ log = logging.getLogger("finops_etl")
 PIPELINE_NAME = "finops_etl"
 DATASET_NAME = "finops"
 SOURCE_NAMES = ("cloudflare_billing", "ai_gateway", "venice")
-DUCKDB_MEMORY_LIMIT = "384MB"
+DUCKDB_MEMORY_LIMIT = "256MB"
 CREDENTIAL_HINTS = {
     "cloudflare_billing": "SOURCES__CLOUDFLARE__API_TOKEN and SOURCES__CLOUDFLARE__ACCOUNT_IDS",
     "ai_gateway": "SOURCES__CLOUDFLARE__API_TOKEN and SOURCES__CLOUDFLARE__ACCOUNT_IDS",

@@ -17,6 +17,7 @@ from sources.cloudflare_billing.settings import (
 )
 from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
 from sources.arrow_records import Rejection
+from sources.batching import ArrowBatcher
 from sources.parallel import ordered_map
 from sources.quarantine import quarantined
 from sources.run_report import SourceReport
@@ -67,6 +68,7 @@ def cloudflare_billing(
             plan += [(account, window) for window in date_windows(start, end, MAX_WINDOW_DAYS)]
         windows_left = Counter(account for account, _ in plan)
         refused: set[str] = set()
+        batch = ArrowBatcher()
 
         def fetch(job: tuple[str, tuple[date, date]]) -> Any:
             account, (start, end) = job
@@ -94,14 +96,18 @@ def cloudflare_billing(
                     raise outcome
                 table, rejections = outcome
                 report.add(windows=1, rejected=len(rejections))
-                if table.num_rows:
-                    yield table
+                full = batch.add(table)
+                if full is not None:
+                    yield full
                 if rejections:
                     yield quarantined("cloudflare_billing", rejections)
                 windows_left[account] -= 1
                 if windows_left[account] == 0:
                     new_last = max(end.isoformat(), last_loaded.get(account, ""))
                     last_loaded[account] = new_last
+            rest = batch.flush()
+            if rest is not None:
+                yield rest
         finally:
             report.requests += client.requests
             client.close()

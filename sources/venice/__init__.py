@@ -9,6 +9,7 @@ import dlt
 
 from pipelines.errors import UsageError
 from sources.arrow_records import Rejection
+from sources.batching import ArrowBatcher
 from sources.cloudflare_billing import MERGE_DEDUPLICATED
 from sources.cloudflare_billing.helpers import parse_day
 from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
@@ -64,13 +65,15 @@ def venice(
             start = max(start, utc_midnight(first_day)) if first_day else start
         else:
             start = utc_midnight(first_day or first_of_last_month(now.date()))
+        batch = ArrowBatcher()
         try:
             for w_start, w_end in time_windows(start, end, timedelta(days=window_days)):
                 try:
                     for table, rejections in walk(client, w_start, w_end, format):
                         report.add(rejected=len(rejections))
-                        if table.num_rows:
-                            yield table
+                        full = batch.add(table)
+                        if full is not None:
+                            yield full
                         if rejections:
                             yield quarantined("venice", rejections)
                 except MalformedBody as exc:
@@ -83,6 +86,9 @@ def venice(
                 report.add(windows=1)
                 if w_end.isoformat() > marks.get("charges", ""):
                     marks["charges"] = w_end.isoformat()
+            rest = batch.flush()
+            if rest is not None:
+                yield rest
         finally:
             report.requests += client.requests
             client.close()

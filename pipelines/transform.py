@@ -103,6 +103,17 @@ def render(sql: str, existing: set[str], dataset: str, params: dict[str, str]) -
     return _PARAM.sub(lambda m: params[m.group(1)], sql)
 
 
+# Loads run with a small DuckDB memory cap; the models and the export scan everything, so they get more
+# room, and insertion order (meaningless for these tables) is not preserved, which lets DuckDB stream.
+ANALYTIC_MEMORY_LIMIT = "2GB"
+
+
+def analytic_session(con) -> None:  # noqa: ANN001 - a DuckDB connection
+    con.execute(f"SET memory_limit = '{ANALYTIC_MEMORY_LIMIT}'")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET TimeZone = 'UTC'")  # date_trunc and day boundaries in UTC, whatever the host says
+
+
 def run_transforms(pipeline: dlt.Pipeline) -> list[str]:
     """Build every model, in order, in one DuckDB connection. Idempotent: models replace themselves."""
     models = load_models()
@@ -114,8 +125,8 @@ def run_transforms(pipeline: dlt.Pipeline) -> list[str]:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {dataset}")
         existing = {name for (name,) in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [dataset]).fetchall()}
+        analytic_session(con)
         con.execute(f"SET schema = '{dataset}'")
-        con.execute("SET TimeZone = 'UTC'")  # date_trunc and day boundaries in UTC, whatever the host says
         for name in order:
             try:
                 con.execute(render(models[name].sql, existing, dataset, params))

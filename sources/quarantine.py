@@ -14,6 +14,7 @@ REJECTED_TABLE = "_rejected_records"
 _HINTS = dlt.mark.make_hints(
     table_name=REJECTED_TABLE,
     write_disposition="append",
+    primary_key=[],  # a variant of a keyed resource: the quarantine has no merge key of its own
     columns={
         "source": {"data_type": "text", "nullable": False},
         "payload": {"data_type": "text", "nullable": False},

@@ -57,8 +57,7 @@ def cloudflare_billing(
 
     # Windows never overlap within a run and each window is deduplicated on its key (shape_records), so
     # dlt can skip the staging dedup: the merge becomes a plain DELETE + INSERT that streams.
-    @dlt.resource(name=TABLE, primary_key="record_key", write_disposition=MERGE_DEDUPLICATED,
-                  columns={"record_key": {"data_type": "text", "nullable": False}})
+    @dlt.resource(name=TABLE, primary_key="record_key", write_disposition=MERGE_DEDUPLICATED)
     def billable_usage() -> Iterator[Any]:
         last_loaded: dict[str, str] = dlt.current.resource_state().setdefault("last_loaded_day", {})
         plan = []

@@ -52,8 +52,7 @@ def venice(
     report = report or SourceReport("venice")
     walk = walk_history if api == "usage-history" else walk_legacy
 
-    @dlt.resource(name=TABLE, primary_key="record_key", write_disposition=MERGE_DEDUPLICATED,
-                  columns={"record_key": {"data_type": "text", "nullable": False}})
+    @dlt.resource(name=TABLE, primary_key="record_key", write_disposition=MERGE_DEDUPLICATED)
     def billing_usage() -> Iterator[Any]:
         marks: dict[str, str] = dlt.current.resource_state().setdefault("last_loaded", {})
         now = datetime.now(timezone.utc)

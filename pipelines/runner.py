@@ -8,6 +8,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any, Callable
 
 import dlt
@@ -58,14 +59,34 @@ def make_pipeline(progress: str | None = None) -> dlt.Pipeline:
     # fits beside other jobs. Set DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG yourself to override.
     os.environ.setdefault("DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG",
                           json.dumps({"memory_limit": DUCKDB_MEMORY_LIMIT}))
+    duckdb_file = None if configured else _default_duckdb_file()
     collector: Any = _NULL_COLLECTOR
     if progress == "log":  # plain progress lines through our own logger (stderr), not dlt's stdout
         collector = dlt.progress.log(log_period=5.0, logger=logging.getLogger("finops_etl.progress"),
                                      dump_system_stats=False)
     elif progress:
         collector = progress
-    return dlt.pipeline(pipeline_name=PIPELINE_NAME, dataset_name=DATASET_NAME,
-                        destination=None if configured else "duckdb", progress=collector)
+    pipeline = dlt.pipeline(pipeline_name=PIPELINE_NAME, dataset_name=DATASET_NAME,
+                            destination=None if configured else "duckdb", progress=collector)
+    if duckdb_file is not None and not duckdb_file.exists() and pipeline.first_run is False:
+        # The local state (high-water marks, pending packages) belongs to a DuckDB file that is not here:
+        # keeping it would make this new file skip everything "already loaded". State lives with the data.
+        log.info("no %s yet: starting this pipeline's local state afresh", duckdb_file)
+        pipeline = pipeline.drop()
+    return pipeline
+
+
+def _default_duckdb_file() -> Path:
+    """The DuckDB file, absolute. dlt resolves a relative default against the directory where the
+    pipeline was first created, not the current one; pin it to the working directory (DESIGN.md)."""
+    configured = os.environ.get("DESTINATION__DUCKDB__CREDENTIALS") or dlt.secrets.get(
+        "destination.duckdb.credentials")
+    if isinstance(configured, dict):
+        configured = configured.get("database")
+    path = Path(configured) if isinstance(configured, str) and configured else Path(f"{PIPELINE_NAME}.duckdb")
+    path = path.resolve()
+    os.environ["DESTINATION__DUCKDB__CREDENTIALS"] = str(path)
+    return path
 
 
 def parse_sources(value: str | None) -> list[str]:

@@ -3,22 +3,35 @@
 Each model file starts with a header: `-- <name>: <grain>`, `-- key: ...`, `-- depends_on: a, b`.
 Raw tables are referenced as `{{ source('table') }}`: the runner puts the real `finops.table` there, or,
 when that source was never loaded (not configured), an empty stand-in with the same columns, so the
-FOCUS table and rollups always build from whatever is loaded.
+FOCUS table and rollups always build from whatever is loaded. `{{ previous('model') }}` is a model's
+last build (an empty stand-in before the first one).
+
+A model headed `-- materialized: incremental` ends in a SELECT and names its `-- unique_key:` and the
+`-- load_column:` that says which dlt load brought a row. It is built whole once; afterwards only rows
+from loads it has not taken in yet are selected, and they replace the rows with the same key (merges
+re-load a changed record under a new load id, so nothing else can have moved). Its SQL, the SQL of
+everything upstream and the price sheet are fingerprinted: when any of them changes, it is built whole.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from importlib import resources
+from pathlib import Path
 
 import dlt
 
 from pipelines.errors import FinopsError, UsageError
 
-_DEPENDS = re.compile(r"^--[ \t]*depends_on:[ \t]*(.*)$", re.MULTILINE)
-_SOURCE = re.compile(r"\{\{\s*source\('([a-z_]+)'\)\s*\}\}")
+log = logging.getLogger("finops_etl")
+
+_HEADER = re.compile(r"^--[ \t]*(depends_on|materialized|unique_key|load_column):[ \t]*(.*)$", re.MULTILINE)
+_SOURCE = re.compile(r"\{\{\s*(source|previous)\('([a-z_0-9]+)'\)\s*\}\}")
+_TRAILER = re.compile(r"(\s|;|--[^\n]*)+$")  # what may follow a model's final SELECT
 _PARAM = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
 # Empty stand-ins for raw tables that do not exist yet: the columns the staging models read.
@@ -50,7 +63,16 @@ STAND_INS = {
         AS t(timestamp, sku, price_per_unit_usd, units, amount, currency, notes, request_id,
         inference_execution_time_ms, prompt_tokens, completion_tokens, usd_cost, record_key, _dlt_load_id)
         WHERE false)""",
+    # what cost_restatements reads of the previous cost_and_usage build
+    "cost_and_usage": """(SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::DECIMAL(38,10),
+        NULL::DECIMAL(38,10), NULL::VARCHAR, NULL::VARCHAR)) AS t(x_source, x_source_key, billed_cost,
+        effective_cost, x_cost_status, x_load_id) WHERE false)""",
 }
+# Which loads each incremental model has taken in, and the fingerprint of the SQL it was built with.
+STATE_TABLES = """
+CREATE TABLE IF NOT EXISTS _model_loads (model VARCHAR, load_id VARCHAR);
+CREATE TABLE IF NOT EXISTS _model_builds (model VARCHAR, fingerprint VARCHAR, built_at TIMESTAMPTZ);
+"""
 
 
 @dataclass
@@ -58,16 +80,28 @@ class Model:
     name: str
     sql: str
     depends_on: list[str]
+    incremental: bool = False
+    unique_key: tuple[str, ...] = ()
+    load_column: str = ""
+
+
+def _names(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def load_models() -> dict[str, Model]:
     models = {}
     for entry in resources.files("transforms").iterdir():
         if entry.name.endswith(".sql"):
-            sql = entry.read_text()
-            match = _DEPENDS.search(sql)
-            depends = [d.strip() for d in match.group(1).split(",") if d.strip()] if match else []
-            models[entry.name[:-4]] = Model(entry.name[:-4], sql, depends)
+            name, sql = entry.name[:-4], entry.read_text()
+            header = {key: value.strip() for key, value in _HEADER.findall(sql)}
+            model = Model(name, sql, _names(header.get("depends_on", "")),
+                          incremental=header.get("materialized") == "incremental",
+                          unique_key=tuple(_names(header.get("unique_key", ""))),
+                          load_column=header.get("load_column", ""))
+            if model.incremental and not (model.unique_key and model.load_column):
+                raise FinopsError(f"transforms/{entry.name}: an incremental model needs unique_key and load_column")
+            models[name] = model
     return models
 
 
@@ -96,7 +130,7 @@ def _params() -> dict[str, str]:
 
 def render(sql: str, existing: set[str], dataset: str, params: dict[str, str]) -> str:
     def source(match: re.Match) -> str:
-        table = match.group(1)
+        table = match.group(2)
         return f"{dataset}.{table}" if table in existing else STAND_INS[table]
 
     sql = _SOURCE.sub(source, sql)
@@ -127,10 +161,77 @@ def run_transforms(pipeline: dlt.Pipeline) -> list[str]:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [dataset]).fetchall()}
         analytic_session(con)
         con.execute(f"SET schema = '{dataset}'")
+        con.execute(STATE_TABLES)
         for name in order:
+            model = models[name]
+            sql = render(model.sql, existing, dataset, params)
             try:
-                con.execute(render(models[name].sql, existing, dataset, params))
+                if model.incremental:
+                    fingerprint = _fingerprint(name, models, params)
+                    mode = build_incremental(con, model, sql, fingerprint, name in existing)
+                    log.debug("transform %s: %s", name, mode)
+                else:
+                    con.execute(sql)
             except Exception as exc:  # noqa: BLE001 - name the model that broke
                 raise FinopsError(f"transform {name} failed: {exc}") from None
             existing.add(name)
     return order
+
+
+def _upstream(name: str, models: dict[str, Model]) -> set[str]:
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        for dep in models[todo.pop()].depends_on:
+            if dep in models and dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return seen
+
+
+def _fingerprint(name: str, models: dict[str, Model], params: dict[str, str]) -> str:
+    """The SQL of the model and everything upstream, the parameters and the price sheet's content: what its
+    rows depend on. (Not the rendered SQL: a source's stand-in giving way to its table changes no row.)"""
+    digest = hashlib.sha256(repr(sorted(params.items())).encode())
+    for part in sorted(_upstream(name, models) | {name}):
+        digest.update(models[part].sql.encode())
+    try:
+        digest.update(Path(params["price_sheet"]).read_bytes())
+    except OSError:
+        pass  # the models report a missing sheet themselves
+    return digest.hexdigest()
+
+
+def build_incremental(con, model: Model, sql: str, fingerprint: str, exists: bool) -> str:  # noqa: ANN001
+    """Build `model` whole, or take in only the rows of loads it has not seen. One transaction either way."""
+    *setup, last = con.extract_statements(sql)
+    for statement in setup:  # macros and the like
+        con.execute(statement.query)
+    query, name, load = _TRAILER.sub("", last.query), model.name, model.load_column
+    built = con.execute("SELECT fingerprint FROM _model_builds WHERE model = ?", [name]).fetchone()
+    full = not exists or built is None or built[0] != fingerprint
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if full:
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS {query}")
+            con.execute("DELETE FROM _model_loads WHERE model = ?", [name])
+            con.execute(f"INSERT INTO _model_loads SELECT DISTINCT ?, {load} FROM {name} WHERE {load} IS NOT NULL",
+                        [name])
+        else:
+            key_match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM c.{k}" for k in model.unique_key)
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE _changed AS SELECT * FROM ({query}) AS q
+                            WHERE NOT EXISTS (SELECT 1 FROM _model_loads AS b
+                                              WHERE b.model = '{name}' AND b.load_id = q.{load})""")
+            (changed,) = con.execute("SELECT count(*) FROM _changed").fetchone()
+            con.execute(f"DELETE FROM {name} AS t USING _changed AS c WHERE {key_match}")
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _changed")
+            con.execute(f"INSERT INTO _model_loads SELECT DISTINCT ?, {load} FROM _changed WHERE {load} IS NOT NULL",
+                        [name])
+            con.execute("DROP TABLE _changed")
+        con.execute("DELETE FROM _model_builds WHERE model = ?", [name])
+        con.execute("INSERT INTO _model_builds VALUES (?, ?, now())", [name, fingerprint])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return "full build" if full else f"incremental: {changed} rows from new loads"

@@ -92,6 +92,29 @@ def test_a_restated_day_shows_up_in_cost_restatements(loaded_all, cli, workdir):
     assert len(query(workdir, "SELECT * FROM finops.cost_restatements")) == len(rows)
 
 
+def test_an_incremental_build_equals_a_full_rebuild(loaded_all, cli, workdir):
+    """Later loads that replace rows (overlap, a restated day, late Venice charges in known hours) and add
+    new ones are taken in by key: the table ends exactly as a build from scratch would make it."""
+    sb = loaded_all
+    sb.restate(sb.account_ids[1], date(2026, 10, 6), Decimal(3))
+    result = cli("backfill", "--start", "2026-10-06", "--end", "2026-10-09", "-v")
+    assert result.code == 0, result.output
+    assert "transform cost_and_usage: incremental:" in result.stderr, result.stderr[-3000:]
+    assert "incremental: 0 rows" not in result.stderr
+    every_row = "SELECT * FROM finops.cost_and_usage ORDER BY x_source, x_source_key"
+    incremental = query(workdir, every_row)
+    (keys,) = query(workdir, "SELECT count(DISTINCT (x_source, x_source_key)) FROM finops.cost_and_usage")[0]
+    assert len(incremental) == keys
+    assert {r[0] for r in query(workdir, "SELECT DISTINCT charge_period_start::DATE FROM finops.cost_and_usage "
+                                         "WHERE charge_period_start >= '2026-10-08'")} == {date(2026, 10, 8),
+                                                                                          date(2026, 10, 9)}
+    with duckdb.connect(str(workdir / "finops_etl.duckdb")) as con:
+        con.execute("DELETE FROM finops._model_builds")  # as if the SQL had changed: the next build is whole
+    result = cli("transform", "-v")
+    assert result.code == 0 and "transform cost_and_usage: full build" in result.stderr
+    assert query(workdir, every_row) == incremental
+
+
 def hand_made_daily(workdir, costs: dict[str, list[float]]) -> None:
     """A warehouse whose only data is Cloudflare usage with the given daily cost series per family."""
     with duckdb.connect(str(workdir / "finops_etl.duckdb")) as con:

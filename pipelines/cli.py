@@ -41,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     backfill = sub.add_parser("backfill", parents=[common], help="load a closed date range (inclusive)")
     backfill.add_argument("--start", type=_day, required=True)
     backfill.add_argument("--end", type=_day, required=True)
-    sub.add_parser("transform", parents=[common], help="rebuild cost_and_usage and the rollups")
+    transform = sub.add_parser("transform", parents=[common],
+                               help="bring cost_and_usage up to date with new loads, rebuild the rollups")
+    transform.add_argument("--full-refresh", action="store_true",
+                           help="rebuild cost_and_usage whole instead of taking in only new loads")
     export = sub.add_parser("export", parents=[common], help="Parquet files with FOCUS column names")
     export.add_argument("--out", required=True)
     export.add_argument("--since", help="first billing month to export, YYYY-MM")

@@ -62,7 +62,7 @@ def backfill(args: argparse.Namespace) -> int:
 def transform(args: argparse.Namespace) -> int:
     from pipelines.transform import run_transforms
 
-    built = run_transforms(make_pipeline())
+    built = run_transforms(make_pipeline(), full_refresh=args.full_refresh)
     print(f"built {len(built)} models: {', '.join(built)}")
     return 0
 

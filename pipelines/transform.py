@@ -3,14 +3,15 @@
 Each model file starts with a header: `-- <name>: <grain>`, `-- key: ...`, `-- depends_on: a, b`.
 Raw tables are referenced as `{{ source('table') }}`: the runner puts the real `finops.table` there, or,
 when that source was never loaded (not configured), an empty stand-in with the same columns, so the
-FOCUS table and rollups always build from whatever is loaded. `{{ previous('model') }}` is a model's
-last build (an empty stand-in before the first one).
+FOCUS table and rollups always build from whatever is loaded.
 
 A model headed `-- materialized: incremental` ends in a SELECT and names its `-- unique_key:` and the
 `-- load_column:` that says which dlt load brought a row. It is built whole once; afterwards only rows
 from loads it has not taken in yet are selected, and they replace the rows with the same key (merges
-re-load a changed record under a new load id, so nothing else can have moved). Its SQL, the SQL of
-everything upstream and the price sheet are fingerprinted: when any of them changes, it is built whole.
+re-load a changed record under a new load id, so nothing else can have moved). The rows it replaced
+are kept for the rest of the session as `{{ replaced('model') }}` (none after a whole build), which is how
+cost_restatements sees old and new values. Its SQL, the SQL of everything upstream, the parameters and
+the price sheet are fingerprinted: when any of them changes, it is built whole.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pipelines.errors import FinopsError, UsageError
 log = logging.getLogger("finops_etl")
 
 _HEADER = re.compile(r"^--[ \t]*(depends_on|materialized|unique_key|load_column):[ \t]*(.*)$", re.MULTILINE)
-_SOURCE = re.compile(r"\{\{\s*(source|previous)\('([a-z_0-9]+)'\)\s*\}\}")
+_SOURCE = re.compile(r"\{\{\s*(source|replaced)\('([a-z_0-9]+)'\)\s*\}\}")
 _TRAILER = re.compile(r"(\s|;|--[^\n]*)+$")  # what may follow a model's final SELECT
 _PARAM = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
@@ -63,10 +64,6 @@ STAND_INS = {
         AS t(timestamp, sku, price_per_unit_usd, units, amount, currency, notes, request_id,
         inference_execution_time_ms, prompt_tokens, completion_tokens, usd_cost, record_key, _dlt_load_id)
         WHERE false)""",
-    # what cost_restatements reads of the previous cost_and_usage build
-    "cost_and_usage": """(SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::DECIMAL(38,10),
-        NULL::DECIMAL(38,10), NULL::VARCHAR, NULL::VARCHAR)) AS t(x_source, x_source_key, billed_cost,
-        effective_cost, x_cost_status, x_load_id) WHERE false)""",
 }
 # Which loads each incremental model has taken in, and the fingerprint of the SQL it was built with.
 STATE_TABLES = """
@@ -130,7 +127,9 @@ def _params() -> dict[str, str]:
 
 def render(sql: str, existing: set[str], dataset: str, params: dict[str, str]) -> str:
     def source(match: re.Match) -> str:
-        table = match.group(2)
+        kind, table = match.groups()
+        if kind == "replaced":
+            return _replaced(table)
         return f"{dataset}.{table}" if table in existing else STAND_INS[table]
 
     sql = _SOURCE.sub(source, sql)
@@ -148,7 +147,7 @@ def analytic_session(con) -> None:  # noqa: ANN001 - a DuckDB connection
     con.execute("SET TimeZone = 'UTC'")  # date_trunc and day boundaries in UTC, whatever the host says
 
 
-def run_transforms(pipeline: dlt.Pipeline) -> list[str]:
+def run_transforms(pipeline: dlt.Pipeline, full_refresh: bool = False) -> list[str]:
     """Build every model, in order, in one DuckDB connection. Idempotent: models replace themselves."""
     models = load_models()
     order = build_order(models)
@@ -162,6 +161,8 @@ def run_transforms(pipeline: dlt.Pipeline) -> list[str]:
         analytic_session(con)
         con.execute(f"SET schema = '{dataset}'")
         con.execute(STATE_TABLES)
+        if full_refresh:
+            con.execute("DELETE FROM _model_builds")
         for name in order:
             model = models[name]
             sql = render(model.sql, existing, dataset, params)
@@ -202,6 +203,10 @@ def _fingerprint(name: str, models: dict[str, Model], params: dict[str, str]) ->
     return digest.hexdigest()
 
 
+def _replaced(model: str) -> str:
+    return f"temp.main._replaced_{model}"
+
+
 def build_incremental(con, model: Model, sql: str, fingerprint: str, exists: bool) -> str:  # noqa: ANN001
     """Build `model` whole, or take in only the rows of loads it has not seen. One transaction either way."""
     *setup, last = con.extract_statements(sql)
@@ -217,21 +222,31 @@ def build_incremental(con, model: Model, sql: str, fingerprint: str, exists: boo
             con.execute("DELETE FROM _model_loads WHERE model = ?", [name])
             con.execute(f"INSERT INTO _model_loads SELECT DISTINCT ?, {load} FROM {name} WHERE {load} IS NOT NULL",
                         [name])
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _replaced_{name} AS FROM {name} LIMIT 0")
         else:
-            key_match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM c.{k}" for k in model.unique_key)
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE _changed AS SELECT * FROM ({query}) AS q
-                            WHERE NOT EXISTS (SELECT 1 FROM _model_loads AS b
-                                              WHERE b.model = '{name}' AND b.load_id = q.{load})""")
-            (changed,) = con.execute("SELECT count(*) FROM _changed").fetchone()
-            con.execute(f"DELETE FROM {name} AS t USING _changed AS c WHERE {key_match}")
-            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _changed")
-            con.execute(f"INSERT INTO _model_loads SELECT DISTINCT ?, {load} FROM _changed WHERE {load} IS NOT NULL",
-                        [name])
-            con.execute("DROP TABLE _changed")
+            # Which loads are new first (a scan of the load-id columns only), then the rows of just those
+            # loads: a constant IN list is pushed down to the raw tables' scans; a join would read them all.
+            new_loads = [load_id for (load_id,) in con.execute(
+                f"SELECT DISTINCT {load} FROM ({query}) WHERE {load} NOT IN "
+                "(SELECT load_id FROM _model_loads WHERE model = ?)", [name]).fetchall() if load_id is not None]
+            changed = 0
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _replaced_{name} AS FROM {name} LIMIT 0")
+            if new_loads:
+                marks = ", ".join("?" * len(new_loads))
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _changed AS SELECT * FROM ({query}) "
+                            f"WHERE {load} IN ({marks})", new_loads)
+                (changed,) = con.execute("SELECT count(*) FROM _changed").fetchone()
+                key_match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM c.{k}" for k in model.unique_key)
+                con.execute(f"INSERT INTO _replaced_{name} SELECT t.* FROM {name} AS t, _changed AS c "
+                            f"WHERE {key_match}")
+                con.execute(f"DELETE FROM {name} AS t USING _changed AS c WHERE {key_match}")
+                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _changed")
+                con.execute("DROP TABLE _changed")
+                con.executemany("INSERT INTO _model_loads VALUES (?, ?)", [[name, i] for i in new_loads])
         con.execute("DELETE FROM _model_builds WHERE model = ?", [name])
         con.execute("INSERT INTO _model_builds VALUES (?, ?, now())", [name, fingerprint])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return "full build" if full else f"incremental: {changed} rows from new loads"
+    return "full build" if full else f"incremental: {changed} rows from {len(new_loads)} new load(s)"

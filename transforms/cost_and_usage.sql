@@ -1,11 +1,10 @@
 -- cost_and_usage: FOCUS v1.3 cost-and-usage rows from every provider (snake_case FOCUS names, then x_ columns)
 -- key: x_source, x_source_key
--- depends_on: stg_cloudflare_usage, stg_ai_gateway_daily, stg_venice_hourly, cost_restatements
+-- depends_on: stg_cloudflare_usage, stg_ai_gateway_daily, stg_venice_hourly
 -- materialized: incremental
 -- unique_key: x_source, x_source_key
 -- load_column: x_load_id
--- After its first build a run takes in only the rows of new loads (see pipelines/transform.py); it runs
--- after cost_restatements, which compares those rows with the ones they replace.
+-- After its first build a run takes in only the rows of new loads, by key (see pipelines/transform.py).
 -- FOCUS StringHandling: text columns hold ASCII only (Cloudflare writes an em dash into ChargeDescription);
 -- the raw tables keep what was delivered.
 CREATE OR REPLACE MACRO focus_ascii(s) AS regexp_replace(strip_accents(replace(s, '—', '-')), '[^\x00-\x7F]', '?', 'g');

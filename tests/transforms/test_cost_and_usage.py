@@ -108,11 +108,26 @@ def test_an_incremental_build_equals_a_full_rebuild(loaded_all, cli, workdir):
     assert {r[0] for r in query(workdir, "SELECT DISTINCT charge_period_start::DATE FROM finops.cost_and_usage "
                                          "WHERE charge_period_start >= '2026-10-08'")} == {date(2026, 10, 8),
                                                                                           date(2026, 10, 9)}
-    with duckdb.connect(str(workdir / "finops_etl.duckdb")) as con:
-        con.execute("DELETE FROM finops._model_builds")  # as if the SQL had changed: the next build is whole
-    result = cli("transform", "-v")
+    result = cli("transform", "--full-refresh", "-v")
     assert result.code == 0 and "transform cost_and_usage: full build" in result.stderr
     assert query(workdir, every_row) == incremental
+
+
+def test_a_new_price_sheet_reprices_the_estimated_rows(loaded_all, cli, workdir, monkeypatch):
+    """The sheet is part of what cost_and_usage was built from: changing it rebuilds the table whole."""
+    (metric, quantity) = query(workdir, "SELECT x_billable_metric_id, sum(consumed_quantity) FROM finops.cost_and_usage "
+                                        "WHERE x_cost_status = 'estimated' GROUP BY 1 ORDER BY 1 LIMIT 1")[0]
+    sheet = workdir / "our_prices.csv"
+    sheet.write_text(f"x_billable_metric_id,list_unit_price_usd\n{metric},0.5\n")
+    monkeypatch.setenv("SOURCES__CLOUDFLARE__PRICE_SHEET", str(sheet))
+    result = cli("transform", "-v")
+    assert result.code == 0 and "transform cost_and_usage: full build" in result.stderr
+    (billed,) = query(workdir, "SELECT sum(billed_cost) FROM finops.cost_and_usage WHERE x_cost_status = 'estimated' "
+                               f"AND x_billable_metric_id = '{metric}'")[0]
+    assert billed == quantity * Decimal("0.5")
+    (others,) = query(workdir, "SELECT count(*) FROM finops.cost_and_usage WHERE x_cost_status = 'estimated' "
+                               f"AND x_billable_metric_id <> '{metric}'")[0]
+    assert others == 0  # metrics the new sheet does not know are unpriced now
 
 
 def hand_made_daily(workdir, costs: dict[str, list[float]]) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from importlib import resources
@@ -166,13 +167,15 @@ def run_transforms(pipeline: dlt.Pipeline, full_refresh: bool = False) -> list[s
         for name in order:
             model = models[name]
             sql = render(model.sql, existing, dataset, params)
+            started = time.perf_counter()
             try:
                 if model.incremental:
                     fingerprint = _fingerprint(name, models, params)
                     mode = build_incremental(con, model, sql, fingerprint, name in existing)
-                    log.debug("transform %s: %s", name, mode)
                 else:
                     con.execute(sql)
+                    mode = "built"
+                log.debug("transform %s: %s in %.2fs", name, mode, time.perf_counter() - started)
             except Exception as exc:  # noqa: BLE001 - name the model that broke
                 raise FinopsError(f"transform {name} failed: {exc}") from None
             existing.add(name)

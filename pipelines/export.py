@@ -18,7 +18,7 @@ from pathlib import Path
 import dlt
 
 from pipelines.errors import UsageError
-from pipelines.transform import analytic_session
+from pipelines.transform import EXPORT_MEMORY_LIMIT, analytic_session
 
 ROLLUPS = ["daily_costs", "monthly_costs", "ai_token_costs", "cost_anomalies", "month_to_date_forecast",
            "spend_vs_limit", "cost_restatements"]
@@ -52,7 +52,7 @@ def export_parquet(pipeline: dlt.Pipeline, out_dir: str, since: str | None = Non
     view = f"{pipeline.dataset_name}.cost_and_usage_v{focus_version.replace('.', '_')}"
     with pipeline.sql_client() as client:
         con = client.native_connection
-        analytic_session(con)
+        analytic_session(con, EXPORT_MEMORY_LIMIT)
         try:
             columns = [name for (name,) in con.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "

@@ -135,6 +135,9 @@ def run_source(pipeline: dlt.Pipeline, name: str, backfill: tuple[date, date] | 
     try:
         pipeline.run(source)
         counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
+        if pipeline.last_trace:
+            log.debug("%s: %s", name, ", ".join(f"{s.step} {(s.finished_at - s.started_at).total_seconds():.2f}s"
+                                                  for s in pipeline.last_trace.steps))
         report.rows_loaded = sum(n for table, n in counts.items()
                                  if not table.startswith("_dlt") and table != "_rejected_records")
     except PipelineStepFailed as exc:

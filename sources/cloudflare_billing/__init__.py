@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import date
 from typing import Any, Iterator
@@ -23,6 +24,7 @@ from sources.quarantine import quarantined
 from sources.run_report import SourceReport
 from sources.windows import date_windows, first_of_last_month
 
+log = logging.getLogger("finops_etl")
 MERGE_DEDUPLICATED = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
 
 
@@ -55,16 +57,20 @@ def cloudflare_billing(
     client = cloudflare_client(base_url, api_token, policy, max_connections=max(concurrency, 1))
     report = report or SourceReport("cloudflare_billing")
 
-    # Windows never overlap within a run and each window is deduplicated on its key (shape_records), so
-    # dlt can skip the staging dedup: the merge becomes a plain DELETE + INSERT that streams.
-    @dlt.resource(name=TABLE, primary_key="record_key", write_disposition=MERGE_DEDUPLICATED)
-    def billable_usage() -> Iterator[Any]:
-        last_loaded: dict[str, str] = dlt.current.resource_state().setdefault("last_loaded_day", {})
+    def plan_windows(last_loaded: dict[str, str]) -> list[tuple[str, tuple[date, date]]]:
         plan = []
         for account in account_ids:
             start = backfill[0] or first_day_to_read(last_loaded.get(account), first_day, lookback_days)
             end = backfill[1] or today
             plan += [(account, window) for window in date_windows(start, end, MAX_WINDOW_DAYS)]
+        return plan
+
+    # Windows never overlap within a run and each window is deduplicated on its key (shape_records), so
+    # dlt can skip the staging dedup: the merge becomes a plain DELETE + INSERT that streams.
+    @dlt.resource(name=TABLE, primary_key="record_key", write_disposition=MERGE_DEDUPLICATED)
+    def billable_usage() -> Iterator[Any]:
+        last_loaded: dict[str, str] = dlt.current.resource_state().setdefault("last_loaded_day", {})
+        plan = plan_windows(last_loaded)
         windows_left = Counter(account for account, _ in plan)
         refused: set[str] = set()
         batch = ArrowBatcher()
@@ -111,4 +117,27 @@ def cloudflare_billing(
             report.requests += client.requests
             client.close()
 
+    # A first load, or a backfill past everything loaded, holds no key the table has: it can be appended
+    # (one COPY) instead of merged (staging, DELETE, INSERT). The state says what is loaded; it is stored with
+    # the data in the same load, and locally at extract, so it also covers packages still waiting to load.
+    loaded = _last_loaded_days()
+    if holds_no_loaded_day(plan_windows(loaded), loaded):
+        log.debug("cloudflare_billing: no planned day is loaded yet: appending instead of merging")
+        billable_usage.apply_hints(write_disposition="append")
     return billable_usage
+
+
+def _last_loaded_days() -> dict[str, str]:
+    try:
+        state = dlt.current.source_state()
+    except Exception:  # noqa: BLE001 - no pipeline (the source used on its own): merge, the safe default
+        return {"": ""}
+    return state.get("resources", {}).get(TABLE, {}).get("last_loaded_day", {})
+
+
+def holds_no_loaded_day(plan: list[tuple[str, tuple[date, date]]], last_loaded: dict[str, str]) -> bool:
+    """True when every planned window starts after the last day loaded for its account."""
+    if "" in last_loaded:
+        return False
+    return all(account not in last_loaded or start.isoformat() > last_loaded[account]
+               for account, (start, _) in plan)

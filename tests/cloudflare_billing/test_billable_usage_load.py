@@ -56,6 +56,26 @@ def test_backfill_twice_and_overlapping_backfills_add_no_rows(sandbox, cli, work
     assert dupes == 0
 
 
+def test_only_days_past_everything_loaded_are_appended_and_the_rest_merged(sandbox, cli, workdir, monkeypatch):
+    """Appending skips the merge; it must only happen when no planned day can already be in the table."""
+    point_at(monkeypatch, sandbox, venice=False)
+    appended = "no planned day is loaded yet: appending"
+    steps = [("2026-07-03", "2026-07-31", True),    # first load
+             ("2026-08-01", "2026-08-20", True),    # strictly past the last loaded day
+             ("2026-07-25", "2026-08-25", False),   # overlaps: merge
+             ("2026-06-01", "2026-06-10", False),   # before what is loaded: merge (safe, not provable)
+             ("2026-08-26", "2026-08-31", True)]
+    for start, end, appends in steps:
+        result = cli("backfill", "--start", start, "--end", end, "--sources", "cloudflare_billing", "-v")
+        assert result.code == 0, result.output
+        assert (appended in result.stderr) is appends, (start, end)
+    expected = served(sandbox, date(2026, 6, 1), date(2026, 6, 10)) + served(sandbox, date(2026, 7, 3),
+                                                                            date(2026, 8, 31))
+    assert loaded(workdir) == sorted(expected, key=lambda row: tuple("" if v is None else str(v) for v in row))
+    (dupes,) = query(workdir, "SELECT count(*) - count(DISTINCT record_key) FROM finops.cloudflare_billable_usage")[0]
+    assert dupes == 0
+
+
 def test_late_records_are_picked_up_by_the_next_run(sandbox, cli, workdir, monkeypatch):
     start = TODAY - timedelta(days=20)
     point_at(monkeypatch, sandbox, venice=False, SOURCES__CLOUDFLARE__START_DATE=start.isoformat())

@@ -141,7 +141,7 @@ def render(sql: str, existing: set[str], dataset: str, params: dict[str, str]) -
 # get a modest one too (DuckDB spills to disk beyond it); the export writes a hive partition per month, each
 # with its own row-group buffers, so it gets more. Insertion order (meaningless for these tables) is not
 # preserved, which lets DuckDB stream.
-TRANSFORM_MEMORY_LIMIT = "512MB"
+TRANSFORM_MEMORY_LIMIT = "256MB"
 EXPORT_MEMORY_LIMIT = "2GB"
 
 

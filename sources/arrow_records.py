@@ -111,7 +111,23 @@ def snake_case_columns(table: pa.Table) -> pa.Table:
     return table.rename_columns([_naming.normalize_identifier(name) for name in table.column_names])
 
 
+KEY_SEPARATOR, KEY_NULL = "|", "\u2205"
+
+
+def _escaped(strings: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Free text (Venice notes) may hold the separator or the NULL mark: escape them, and the escape."""
+    for char in ("\\", KEY_SEPARATOR, KEY_NULL):
+        strings = pc.replace_substring(strings, char, "\\" + char)
+    return strings
+
+
 def key_column(table: pa.Table, parts: list[str]) -> pa.Array:
-    """One non-null merge key from nullable parts: NULL spelled out so (a, NULL) != (a, '')."""
+    """One non-null merge key from nullable parts; distinct tuples of parts always give distinct keys.
+
+    NULL is spelled as a bare mark so (a, NULL) != (a, ''); text parts are escaped so no value can imitate
+    a separator or the mark. Keys of values without those characters are unchanged by the escaping.
+    """
     strings = [pc.cast(table.column(name), pa.string()) for name in parts]
-    return pc.binary_join_element_wise(*strings, "|", null_handling="replace", null_replacement="\u2205")
+    strings = [_escaped(s) if pa.types.is_string(table.schema.field(name).type) else s
+               for s, name in zip(strings, parts, strict=True)]
+    return pc.binary_join_element_wise(*strings, KEY_SEPARATOR, null_handling="replace", null_replacement=KEY_NULL)

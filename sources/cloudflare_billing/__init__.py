@@ -19,13 +19,13 @@ from sources.cloudflare_billing.settings import (
 from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
 from sources.arrow_records import Rejection
 from sources.batching import ArrowBatcher
+from sources.loading import MERGE_DEDUPLICATED, loaded_marks
 from sources.parallel import ordered_map
 from sources.quarantine import quarantined
 from sources.run_report import SourceReport
 from sources.windows import date_windows, first_of_last_month
 
 log = logging.getLogger("finops_etl")
-MERGE_DEDUPLICATED = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
 
 
 @dlt.source(name="cloudflare_billing", section="cloudflare", max_table_nesting=0)
@@ -65,8 +65,6 @@ def cloudflare_billing(
             plan += [(account, window) for window in date_windows(start, end, MAX_WINDOW_DAYS)]
         return plan
 
-    # Windows never overlap within a run and each window is deduplicated on its key (shape_records), so
-    # dlt can skip the staging dedup: the merge becomes a plain DELETE + INSERT that streams.
     @dlt.resource(name=TABLE, primary_key="record_key", write_disposition=MERGE_DEDUPLICATED)
     def billable_usage() -> Iterator[Any]:
         last_loaded: dict[str, str] = dlt.current.resource_state().setdefault("last_loaded_day", {})
@@ -117,27 +115,15 @@ def cloudflare_billing(
             report.requests += client.requests
             client.close()
 
-    # A first load, or a backfill past everything loaded, holds no key the table has: it can be appended
-    # (one COPY) instead of merged (staging, DELETE, INSERT). The state says what is loaded; it is stored with
-    # the data in the same load, and locally at extract, so it also covers packages still waiting to load.
-    loaded = _last_loaded_days()
-    if holds_no_loaded_day(plan_windows(loaded), loaded):
+    # A first load, or a backfill past everything loaded, holds no key the table has: append it.
+    loaded = loaded_marks(TABLE, "last_loaded_day")
+    if loaded is not None and holds_no_loaded_day(plan_windows(loaded), loaded):
         log.debug("cloudflare_billing: no planned day is loaded yet: appending instead of merging")
         billable_usage.apply_hints(write_disposition="append")
     return billable_usage
 
 
-def _last_loaded_days() -> dict[str, str]:
-    try:
-        state = dlt.current.source_state()
-    except Exception:  # noqa: BLE001 - no pipeline (the source used on its own): merge, the safe default
-        return {"": ""}
-    return state.get("resources", {}).get(TABLE, {}).get("last_loaded_day", {})
-
-
 def holds_no_loaded_day(plan: list[tuple[str, tuple[date, date]]], last_loaded: dict[str, str]) -> bool:
     """True when every planned window starts after the last day loaded for its account."""
-    if "" in last_loaded:
-        return False
     return all(account not in last_loaded or start.isoformat() > last_loaded[account]
                for account, (start, _) in plan)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
@@ -10,7 +11,7 @@ import dlt
 from pipelines.errors import UsageError
 from sources.arrow_records import Rejection
 from sources.batching import ArrowBatcher
-from sources.cloudflare_billing import MERGE_DEDUPLICATED
+from sources.loading import MERGE_DEDUPLICATED, loaded_marks
 from sources.cloudflare_billing.helpers import parse_day
 from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
 from sources.quarantine import quarantined
@@ -18,6 +19,8 @@ from sources.run_report import SourceReport
 from sources.venice.helpers import classify, venice_client, walk_history, walk_legacy
 from sources.venice.settings import DEFAULT_BASE_URL, DEFAULT_LOOKBACK_DAYS, DEFAULT_WINDOW_DAYS, TABLE
 from sources.windows import day_range, first_of_last_month, time_windows, utc_midnight
+
+log = logging.getLogger("finops_etl")
 
 
 @dlt.source(name="venice", section="venice", max_table_nesting=0)
@@ -52,18 +55,21 @@ def venice(
     report = report or SourceReport("venice")
     walk = walk_history if api == "usage-history" else walk_legacy
 
+    now = datetime.now(timezone.utc)
+
+    def plan(marks: dict[str, str]) -> tuple[datetime, datetime]:
+        end = day_range(last_day, last_day)[1] if last_day else now
+        if backfill[0]:
+            return day_range(*backfill)
+        if "charges" in marks:
+            start = datetime.fromisoformat(marks["charges"]) - timedelta(days=lookback_days)
+            return (max(start, utc_midnight(first_day)) if first_day else start), end
+        return utc_midnight(first_day or first_of_last_month(now.date())), end
+
     @dlt.resource(name=TABLE, primary_key="record_key", write_disposition=MERGE_DEDUPLICATED)
     def billing_usage() -> Iterator[Any]:
         marks: dict[str, str] = dlt.current.resource_state().setdefault("last_loaded", {})
-        now = datetime.now(timezone.utc)
-        end = day_range(last_day, last_day)[1] if last_day else now
-        if backfill[0]:
-            start, end = day_range(*backfill)
-        elif "charges" in marks:
-            start = datetime.fromisoformat(marks["charges"]) - timedelta(days=lookback_days)
-            start = max(start, utc_midnight(first_day)) if first_day else start
-        else:
-            start = utc_midnight(first_day or first_of_last_month(now.date()))
+        start, end = plan(marks)
         batch = ArrowBatcher()
         try:
             for w_start, w_end in time_windows(start, end, timedelta(days=window_days)):
@@ -92,4 +98,10 @@ def venice(
             report.requests += client.requests
             client.close()
 
+    # Charges keyed by their timestamp and all past the last loaded window's end cannot be in the table yet:
+    # append them.
+    marks = loaded_marks(TABLE, "last_loaded")
+    if marks is not None and ("charges" not in marks or plan(marks)[0].isoformat() >= marks["charges"]):
+        log.debug("venice: nothing planned is loaded yet: appending instead of merging")
+        billing_usage.apply_hints(write_disposition="append")
     return billing_usage

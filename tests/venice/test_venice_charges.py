@@ -137,6 +137,32 @@ def test_incremental_runs_reread_the_lookback_and_add_nothing_twice(sandbox, cli
     assert total == distinct == expected
 
 
+def test_charges_past_the_loaded_mark_are_appended_and_the_rest_merged(sandbox, cli, workdir, monkeypatch):
+    point_at(monkeypatch, sandbox, cloudflare=False)
+    for start, end, appends in [("2026-10-01", "2026-10-01", True), ("2026-10-02", "2026-10-03", True),
+                                ("2026-10-01", "2026-10-02", False)]:
+        result = cli("backfill", "--start", start, "--end", end, "--sources", "venice", "-v")
+        assert result.code == 0, result.output
+        assert ("venice: nothing planned is loaded yet: appending" in result.stderr) is appends, (start, end)
+    assert loaded(workdir) == served(sandbox)
+    (dupes,) = query(workdir, "SELECT count(*) - count(DISTINCT record_key) FROM finops.venice_billing_usage")[0]
+    assert dupes == 0
+
+
+text = st.one_of(st.none(), st.text(alphabet="a|\\\u2205", max_size=4))
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.tuples(text, text, text), min_size=2, max_size=12, unique=True))
+def test_distinct_free_text_parts_never_share_a_key(rows):
+    """Notes may hold the separator, the NULL mark or the escape: the key still tells every tuple apart."""
+    from sources.arrow_records import key_column
+
+    table = pa.table({name: pa.array([r[i] for r in rows], pa.string()) for i, name in enumerate("abc")})
+    keys = key_column(table, ["a", "b", "c"]).to_pylist()
+    assert len(set(keys)) == len(rows)
+
+
 charge = st.tuples(st.integers(0, 3), st.sampled_from(["a-in", "a-out", "img"]), st.integers(1, 3))
 
 

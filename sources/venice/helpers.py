@@ -16,6 +16,7 @@ import pyarrow.csv as pa_csv
 from pipelines.errors import CredentialsRejected, FinopsError, ProviderFailing, UsageError
 from sources.arrow_records import Rejection, key_column, parse_page, reject_missing
 from sources.http_client import ApiClient, ApiStatusError, MalformedBody, RetryPolicy
+from sources.prefetch import prefetched
 from sources.venice.settings import (
     COLUMNS, CSV_TYPES, HISTORY_PAGE_SIZE, HISTORY_PATH, KEY_PARTS, LEGACY_PAGE_SIZE, LEGACY_PATH,
     MAX_WALK_RESTARTS, RECORD_TYPE, REQUIRED,
@@ -115,7 +116,25 @@ class ChargeKeys:
         self._seen: dict[str, int] = {}
 
     def add_keys(self, table: pa.Table) -> pa.Table:
-        base = key_column(table, KEY_PARTS).to_pylist()
+        base = key_column(table, KEY_PARTS)
+        if len(base) and self._all_first_of_their_kind(base):
+            keys = pc.binary_join_element_wise(base, "#0", "")  # the usual page: no two charges alike
+            last = base[-1].as_py()
+            stamp = last[: last.index("|")]
+            if stamp != self._stamp:
+                self._stamp, self._seen = stamp, {}
+            at_stamp = base.filter(pc.starts_with(base, stamp + "|")).to_pylist()
+            self._seen.update(dict.fromkeys(at_stamp, 1))
+        else:
+            keys = pa.array(self._numbered(base.to_pylist()), pa.string())
+        return table.append_column(pa.field("record_key", pa.string(), nullable=False), keys)
+
+    def _all_first_of_their_kind(self, base: pa.Array) -> bool:
+        if pc.count_distinct(base).as_py() != len(base):
+            return False
+        return not self._seen or not pc.any(pc.is_in(base, value_set=pa.array(list(self._seen)))).as_py()
+
+    def _numbered(self, base: list[str]) -> list[str]:
         keys = []
         for key in base:
             stamp = key[: key.index("|")]
@@ -124,44 +143,53 @@ class ChargeKeys:
             n = self._seen.get(key, 0)
             self._seen[key] = n + 1
             keys.append(f"{key}#{n}")
-        return table.append_column(pa.field("record_key", pa.string(), nullable=False), pa.array(keys, pa.string()))
+        return keys
 
 
 def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _history_pages(client: ApiClient, params: dict[str, str], fmt: str, position: str
+                   ) -> Iterator[tuple[pa.Table, list[Rejection], str | None]]:
+    """Each page of one cursor walk, parsed inside the retry (a truncated body is fetched again)."""
+    headers = {"Accept": "text/csv"} if fmt == "csv" else {"Accept": "application/json"}
+
+    def parse(response: httpx.Response) -> tuple[pa.Table, list[Rejection], str | None]:
+        if fmt == "csv":
+            return (*parse_csv(response.content, position), response.headers.get("x-next-cursor"))
+        table, rejections, others = parse_json(response.content, position)
+        return table, rejections, others.get("nextCursor")
+
+    while True:
+        table, rejections, cursor = client.request("GET", HISTORY_PATH, params=params, headers=headers, parse=parse)
+        yield table, rejections, cursor
+        if not cursor:
+            return
+        params = {"cursor": cursor}
+
+
 def walk_history(client: ApiClient, start: datetime, end: datetime, fmt: str) -> Iterator[Page]:
     """Follow nextCursor through [start, end); an expired cursor restarts the walk from the window's start.
     Rows read again after a restart carry the same keys and are not yielded twice, so every load package
-    holds each key once (the merge can skip its dedup pass)."""
+    holds each key once (the merge can skip its dedup pass). The next page is fetched while this one is
+    keyed and handed on."""
     position = f"{iso(start)}..{iso(end)}"
-    headers = {"Accept": "text/csv"} if fmt == "csv" else {"Accept": "application/json"}
     yielded: list[pa.Array] = []
     for attempt in range(MAX_WALK_RESTARTS + 1):
         keys = ChargeKeys()
-        params: dict[str, str] = {"startTimestamp": iso(start), "endTimestamp": iso(end),
-                                  "pageSize": str(HISTORY_PAGE_SIZE)}
+        params = {"startTimestamp": iso(start), "endTimestamp": iso(end), "pageSize": str(HISTORY_PAGE_SIZE)}
         try:
-            while True:
-                response = client.request("GET", HISTORY_PATH, params=params, headers=headers)
-                if fmt == "csv":
-                    table, rejections = parse_csv(response.content, position)
-                    cursor = response.headers.get("x-next-cursor")
-                else:
-                    table, rejections, others = parse_json(response.content, position)
-                    cursor = others.get("nextCursor")
+            for table, rejections, _cursor in prefetched(_history_pages(client, params, fmt, position)):
                 keyed = keys.add_keys(table)
                 if attempt:  # a restart: drop what the interrupted walk already handed over
                     seen = pa.chunked_array(yielded, pa.string()).combine_chunks()
                     keyed = keyed.filter(pc.invert(pc.is_in(keyed.column("record_key"), value_set=seen)))
                 yielded.append(keyed.column("record_key").combine_chunks())
                 yield keyed, rejections
-                if not cursor:
-                    return
-                params = {"cursor": cursor}
+            return
         except ApiStatusError as exc:
-            if not (exc.status == 400 and "expired" in exc.message.lower() and "cursor" in params):
+            if not (exc.status == 400 and "expired" in exc.message.lower()):
                 raise
     raise ProviderFailing(f"Venice: cursors kept expiring while walking {position}; try a smaller window_days.")
 

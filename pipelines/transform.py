@@ -137,16 +137,16 @@ def render(sql: str, existing: set[str], dataset: str, params: dict[str, str]) -
     return _PARAM.sub(lambda m: params[m.group(1)], sql)
 
 
-# Loads run with a small DuckDB memory cap. The models run at the end of every cron run and backfill, so they
-# get a modest one too (DuckDB spills to disk beyond it); the export writes a hive partition per month, each
-# with its own row-group buffers, so it gets more. Insertion order (meaningless for these tables) is not
-# preserved, which lets DuckDB stream.
-TRANSFORM_MEMORY_LIMIT = "256MB"
+# The models run at the end of every cron run and backfill, so they keep the loads' DuckDB memory cap
+# (256MB unless configured; DuckDB spills to disk beyond it). The export writes a hive partition per month,
+# each with its own row-group buffers, so it takes more. Insertion order (meaningless for these tables) is
+# not preserved, which lets DuckDB stream.
 EXPORT_MEMORY_LIMIT = "2GB"
 
 
-def analytic_session(con, memory_limit: str = TRANSFORM_MEMORY_LIMIT) -> None:  # noqa: ANN001 - DuckDB connection
-    con.execute(f"SET memory_limit = '{memory_limit}'")
+def analytic_session(con, memory_limit: str | None = None) -> None:  # noqa: ANN001 - a DuckDB connection
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET TimeZone = 'UTC'")  # date_trunc and day boundaries in UTC, whatever the host says
 

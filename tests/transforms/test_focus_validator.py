@@ -1,10 +1,14 @@
 """The FinOps Foundation's focus-validator (2.2.1, offline 1.2 rules) on our FOCUS 1.2 export.
 
 It needs Python >= 3.12, so it lives in its own venv (made once, cached under ~/.cache/finops-etl). Its
-exit code is 0 even when rules fail, so the unittest XML is read. One leaf rule cannot pass for a
-provider without invoice ids: InvoiceId-C-005-C ("MUST NOT be null when associated with an invoice")
-is checked on its own although its composite (InvoiceId-C-003-C: C-004 OR C-005) passes; we leave
-InvoiceId NULL rather than invent invoice numbers.
+exit code is 0 even when rules fail, so the unittest XML is read.
+
+No dataset can get 0 failed rules from this validator: InvoiceId-C-004-C ("MUST be null when not
+associated with an invoice") and InvoiceId-C-005-C ("MUST NOT be null when associated") are the two
+branches of the OR composite InvoiceId-C-003-C, but 2.2.1 also checks each branch on its own over every
+row. All-NULL InvoiceId fails C-005, all-filled fails C-004, a mix fails both and the composite, and
+leaving the column out fails three rules. The test proves that on our own export (the second case below)
+and accepts exactly C-005: we have no invoice ids and will not invent them. Every other rule passes.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from conftest import point_at
@@ -46,14 +51,7 @@ def validator_venv() -> Path:
     return CACHE
 
 
-def test_focus_validator_accepts_the_1_2_export(sandbox, cli, workdir, monkeypatch, tmp_path):
-    venv = validator_venv()
-    point_at(monkeypatch, sandbox)
-    assert cli("backfill", "--start", "2026-10-01", "--end", "2026-10-04").code == 0
-    out = tmp_path / "export"
-    assert cli("export", "--out", str(out), "--focus-version", "1.2").code == 0
-    (data,) = (out / "cost_and_usage" / "billing_month=2026-10").glob("*.parquet")
-    run_dir = tmp_path / "validator"
+def failed_rules(venv: Path, data: Path, run_dir: Path) -> tuple[int, set[str]]:
     run_dir.mkdir()
     package = next(venv.glob("lib/python3.*/site-packages/focus_validator"))
     (run_dir / "focus_validator").symlink_to(package)  # it opens its rules by a relative path
@@ -62,7 +60,22 @@ def test_focus_validator_accepts_the_1_2_export(sandbox, cli, workdir, monkeypat
                     "--block-download", "--output-type", "unittest", "--output-destination", str(report)],
                    cwd=run_dir, check=True, timeout=600, capture_output=True)
     suites = ET.parse(report).getroot()
-    failed = {case.get("name").split(" ")[0] for case in suites.iter("testcase")
-              if any(child.tag in ("failure", "error") for child in case)}
-    assert int(suites.get("tests")) > 100
-    assert failed <= KNOWN_UNSATISFIABLE, f"focus-validator rules failed: {sorted(failed - KNOWN_UNSATISFIABLE)}"
+    return int(suites.get("tests")), {case.get("name").split(" ")[0] for case in suites.iter("testcase")
+                                      if any(child.tag in ("failure", "error") for child in case)}
+
+
+def test_focus_validator_accepts_the_1_2_export(sandbox, cli, workdir, monkeypatch, tmp_path):
+    venv = validator_venv()
+    point_at(monkeypatch, sandbox)
+    assert cli("backfill", "--start", "2026-10-01", "--end", "2026-10-04").code == 0
+    out = tmp_path / "export"
+    assert cli("export", "--out", str(out), "--focus-version", "1.2").code == 0
+    (data,) = (out / "cost_and_usage" / "billing_month=2026-10").glob("*.parquet")
+    tests, failed = failed_rules(venv, data, tmp_path / "validator")
+    assert tests > 100
+    assert failed == KNOWN_UNSATISFIABLE, f"focus-validator rules failed: {sorted(failed)}"
+    # The same export with an invoice id on every row trades C-005 for C-004: no data can pass both.
+    with_ids = tmp_path / "with_invoice_ids.parquet"
+    duckdb.execute(f"COPY (SELECT * REPLACE ('INV-2026-10'::VARCHAR AS InvoiceId) FROM '{data}') "
+                   f"TO '{with_ids}' (FORMAT parquet)")
+    assert failed_rules(venv, with_ids, tmp_path / "validator-ids")[1] == {"InvoiceId-C-004-C"}

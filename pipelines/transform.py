@@ -8,9 +8,9 @@ FOCUS table and rollups always build from whatever is loaded.
 A model headed `-- materialized: incremental` ends in a SELECT and names its `-- unique_key:` and the
 `-- load_column:` that says which dlt load brought a row. It is built whole once; afterwards only rows
 from loads it has not taken in yet are selected, and they replace the rows with the same key (merges
-re-load a changed record under a new load id, so nothing else can have moved). The rows it replaced
-are kept for the rest of the session as `{{ replaced('model') }}` (none after a whole build), which is how
-cost_restatements sees old and new values. Its SQL, the SQL of everything upstream, the parameters and
+re-load a changed record under a new load id, so nothing else can have moved). For the rest of the
+session the rows it took in are `{{ taken_in('model') }}` and the rows they replaced `{{ replaced('model') }}`
+(both empty after a whole build): that is how cost_restatements sees old and new values. Its SQL, the SQL of everything upstream, the parameters and
 the price sheet are fingerprinted: when any of them changes, it is built whole.
 """
 
@@ -32,7 +32,7 @@ from pipelines.errors import FinopsError, UsageError
 log = logging.getLogger("finops_etl")
 
 _HEADER = re.compile(r"^--[ \t]*(depends_on|materialized|unique_key|load_column):[ \t]*(.*)$", re.MULTILINE)
-_SOURCE = re.compile(r"\{\{\s*(source|replaced)\('([a-z_0-9]+)'\)\s*\}\}")
+_SOURCE = re.compile(r"\{\{\s*(source|replaced|taken_in)\('([a-z_0-9]+)'\)\s*\}\}")
 _TRAILER = re.compile(r"(\s|;|--[^\n]*)+$")  # what may follow a model's final SELECT
 _PARAM = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
@@ -129,8 +129,8 @@ def _params() -> dict[str, str]:
 def render(sql: str, existing: set[str], dataset: str, params: dict[str, str]) -> str:
     def source(match: re.Match) -> str:
         kind, table = match.groups()
-        if kind == "replaced":
-            return _replaced(table)
+        if kind != "source":
+            return f"temp.main._{kind}_{table}"
         return f"{dataset}.{table}" if table in existing else STAND_INS[table]
 
     sql = _SOURCE.sub(source, sql)
@@ -209,10 +209,6 @@ def _fingerprint(name: str, models: dict[str, Model], params: dict[str, str]) ->
     return digest.hexdigest()
 
 
-def _replaced(model: str) -> str:
-    return f"temp.main._replaced_{model}"
-
-
 def build_incremental(con, model: Model, sql: str, fingerprint: str, exists: bool) -> str:  # noqa: ANN001
     """Build `model` whole, or take in only the rows of loads it has not seen. One transaction either way."""
     *setup, last = con.extract_statements(sql)
@@ -229,6 +225,7 @@ def build_incremental(con, model: Model, sql: str, fingerprint: str, exists: boo
             con.execute(f"INSERT INTO _model_loads SELECT DISTINCT ?, {load} FROM {name} WHERE {load} IS NOT NULL",
                         [name])
             con.execute(f"CREATE OR REPLACE TEMP TABLE _replaced_{name} AS FROM {name} LIMIT 0")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _taken_in_{name} AS FROM {name} LIMIT 0")
         else:
             # Which loads are new first (a scan of the load-id columns only), then the rows of just those
             # loads: a constant IN list is pushed down to the raw tables' scans; a join would read them all.
@@ -237,17 +234,21 @@ def build_incremental(con, model: Model, sql: str, fingerprint: str, exists: boo
                 "(SELECT load_id FROM _model_loads WHERE model = ?)", [name]).fetchall() if load_id is not None]
             changed = 0
             con.execute(f"CREATE OR REPLACE TEMP TABLE _replaced_{name} AS FROM {name} LIMIT 0")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _taken_in_{name} AS FROM {name} LIMIT 0")
             if new_loads:
-                marks = ", ".join("?" * len(new_loads))
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _changed AS SELECT * FROM ({query}) "
-                            f"WHERE {load} IN ({marks})", new_loads)
-                (changed,) = con.execute("SELECT count(*) FROM _changed").fetchone()
+                con.execute(f"INSERT INTO _taken_in_{name} BY NAME SELECT * FROM ({query}) "
+                            f"WHERE {load} IN ({', '.join('?' * len(new_loads))})", new_loads)
+                (changed,) = con.execute(f"SELECT count(*) FROM _taken_in_{name}").fetchone()
                 key_match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM c.{k}" for k in model.unique_key)
-                con.execute(f"INSERT INTO _replaced_{name} SELECT t.* FROM {name} AS t, _changed AS c "
-                            f"WHERE {key_match}")
-                con.execute(f"DELETE FROM {name} AS t USING _changed AS c WHERE {key_match}")
-                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _changed")
-                con.execute("DROP TABLE _changed")
+                # Row ids first (the join reads only the key columns), then whole rows by id: selecting t.* in
+                # the join read every column of the table (2.2 s against 0.4 s on 10M rows).
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _replaced_ids AS SELECT t.rowid AS id "
+                            f"FROM {name} AS t JOIN _taken_in_{name} AS c ON {key_match}")
+                con.execute(f"INSERT INTO _replaced_{name} SELECT * FROM {name} "
+                            "WHERE rowid IN (SELECT id FROM _replaced_ids)")
+                con.execute(f"DELETE FROM {name} WHERE rowid IN (SELECT id FROM _replaced_ids)")
+                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _taken_in_{name}")
+                con.execute("DROP TABLE _replaced_ids")
                 con.executemany("INSERT INTO _model_loads VALUES (?, ?)", [[name, i] for i in new_loads])
         con.execute("DELETE FROM _model_builds WHERE model = ?", [name])
         con.execute("INSERT INTO _model_builds VALUES (?, ?, now())", [name, fingerprint])

@@ -22,6 +22,6 @@ SELECT n.x_source_key AS record_key, n.billing_account_id, n.charge_period_start
        o.x_load_id AS old_load_id, n.x_load_id AS new_load_id, now() AS detected_at,
        o.x_cost_status AS old_cost_status, n.x_cost_status AS new_cost_status
 FROM {{ replaced('cost_and_usage') }} AS o
-JOIN cost_and_usage AS n USING (x_source, x_source_key)
+JOIN {{ taken_in('cost_and_usage') }} AS n USING (x_source, x_source_key)
 WHERE o.x_source = 'cloudflare_billable_usage'
   AND (n.billed_cost IS DISTINCT FROM o.billed_cost OR n.effective_cost IS DISTINCT FROM o.effective_cost);

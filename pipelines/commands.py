@@ -63,9 +63,10 @@ def _write_report(out: str, code: int) -> int:
 
     try:
         written = build_report(make_pipeline(), out)
-    except FinopsError as exc:
-        log.error("report: %s", exc.message)
-        return worst_exit_code([code, exc.exit_code])
+    except Exception as exc:  # noqa: BLE001 - the load stands; the report's failure is reported and counted
+        message = exc.message if isinstance(exc, FinopsError) else f"{type(exc).__name__}: {exc}"
+        log.error("report: %s", message)
+        return worst_exit_code([code, exc.exit_code if isinstance(exc, FinopsError) else 1])
     print(f"report: {written.path} ({written.bytes:,} bytes)")
     return code
 

@@ -76,21 +76,22 @@ def collect(pipeline: dlt.Pipeline, client: Any, wanted: date | None, now: datet
     rollups = Rollups(client)
     latest = rollups.latest_month()
     fresh = freshness(pipeline, client, now)
-    context: dict[str, Any] = {"now": now, "freshness": fresh, "latest": latest,
-                               "stale": _stale_sources(fresh),
-                               "month": None, "charts": {}, "loaded": {"days": 0}, **EMPTY}
+    context: dict[str, Any] = {"now": now, "freshness": fresh, "latest": latest, "stale": _stale_sources(fresh),
+                               "stale_after_days": STALE_AFTER_DAYS, "month": None, "loaded": {"days": 0}, **EMPTY}
+    figures: dict[str, Any] = {"freshness": fresh and charts.freshness(fresh, STALE_AFTER_DAYS)}
     start = wanted or latest
-    if start is None:
-        if fresh:
-            context["charts"]["freshness"] = charts.to_html(charts.freshness(fresh), "chart-freshness")
-        return context
-    m: Month = month_of(start)
-    context["month"] = m
-    context["loaded"] = rollups.days_loaded(m)
-    if not context["loaded"]["days"]:
-        if fresh:
-            context["charts"]["freshness"] = charts.to_html(charts.freshness(fresh), "chart-freshness")
-        return context
+    if start is not None:
+        m: Month = month_of(start)
+        context["month"] = m
+        context["loaded"] = rollups.days_loaded(m)
+    if context["loaded"]["days"]:
+        figures.update(_month_sections(rollups, m, context))
+    context["charts"] = {name: charts.to_html(fig, f"chart-{name}") for name, fig in figures.items() if fig}
+    return context
+
+
+def _month_sections(rollups: Rollups, m: Month, context: dict[str, Any]) -> dict[str, Any]:
+    """The month's rows into `context`; its figures returned (None where a section has no rows)."""
     by_provider = rollups.month_by_provider(m)
     forecast = {row["provider"]: row for row in rollups.forecast(m)}
     daily_rows, totals, anomalies = rollups.daily_by_service(m), rollups.daily_totals(m), rollups.anomalies(m)
@@ -101,17 +102,14 @@ def collect(pipeline: dlt.Pipeline, client: Any, wanted: date | None, now: datet
                    daily_totals=totals, anomalies=anomalies, movers=movers, ai_models=ai_models, limits=limits,
                    restatements=restated, restatement_totals=rollups.restatement_totals(m),
                    estimates=rollups.estimates(m))
-    figures = {
+    return {
         "summary": by_provider and charts.summary(by_provider, forecast),
         "daily": daily_rows and charts.daily(daily_rows, totals, anomalies),
         "movers": movers and charts.movers(movers),
         "ai": ai_rows and charts.ai_spend(ai_rows),
         "limits": limits and charts.limits(limits),
         "restatements": restated and charts.restatements(restated),
-        "freshness": fresh and charts.freshness(fresh),
     }
-    context["charts"] = {name: charts.to_html(fig, f"chart-{name}") for name, fig in figures.items() if fig}
-    return context
 
 
 def freshness(pipeline: dlt.Pipeline, client: Any, now: datetime) -> list[dict[str, Any]]:

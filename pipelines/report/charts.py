@@ -4,7 +4,7 @@ page inlines it once)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import cycle
 from typing import Any
@@ -22,6 +22,7 @@ SYMBOLS = ["circle", "square", "diamond", "triangle-up", "cross", "x", "star", "
 CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["toImage", "sendDataToCloud"]}
 MONEY_AXIS = {"tickprefix": "$", "tickformat": ",.2f", "separatethousands": True}
 CENT = Decimal("0.01")
+DAY_MS = 86_400_000  # Plotly measures widths and ticks on a date axis in milliseconds
 
 
 def usd(value: Any) -> str:
@@ -73,6 +74,7 @@ def daily(rows: list[dict], totals: list[dict], anomalies: list[dict]) -> go.Fig
         colour, pattern = next(styles)
         label = f"{provider} / {service}" + (" (incl. estimates)" if (provider, service) in estimated else "")
         fig.add_bar(name=label, x=[p["day"] for p in points], y=[_num(p["billed_cost"]) for p in points],
+                    width=DAY_MS * 0.8,  # explicit: a single day would otherwise get a bar 1 ms wide
                     marker={"color": colour, "pattern": {"shape": pattern, "fgcolor": "#333", "size": 6}},
                     hovertemplate=f"{label}<br>%{{x|%Y-%m-%d}}: $%{{y:,.2f}}<extra></extra>")
     fig.add_scatter(name="daily total", x=[t["day"] for t in totals], y=[_num(t["billed_cost"]) for t in totals],
@@ -87,7 +89,7 @@ def daily(rows: list[dict], totals: list[dict], anomalies: list[dict]) -> go.Fig
                                 "line": {"width": 3}},
                         hovertemplate="%{text}<extra>anomaly</extra>")
     return _layout(fig, "Daily billed cost by provider and service (stacked), anomalies marked ⚠", height=560,
-                   barmode="stack", yaxis=MONEY_AXIS, xaxis={"type": "date", "tickformat": "%b %d"})
+                   barmode="stack", yaxis=MONEY_AXIS, xaxis=_day_axis([t["day"] for t in totals]))
 
 
 def movers(rows: list[dict]) -> go.Figure:
@@ -124,6 +126,7 @@ def ai_spend(rows: list[dict]) -> go.Figure:
                             marker={"symbol": symbol, "size": 6},
                             text=[""] * (len(days) - 1) + [name.split(" / ", 1)[1]],
                             textposition="middle right", textfont={"size": 9}, row=panel, col=1)
+    fig.update_xaxes(**_day_axis([row["day"] for row in rows]))
     fig.update_yaxes(tickformat=",.0f", row=1, col=1)
     fig.update_yaxes(tickformat=",.0f", row=2, col=1)
     fig.update_yaxes(tickprefix="$", tickformat=",.2f", row=3, col=1)
@@ -165,18 +168,31 @@ def restatements(rows: list[dict]) -> go.Figure:
                    yaxis=MONEY_AXIS, xaxis={"tickangle": -30}, height=480)
 
 
-def freshness(rows: list[dict]) -> go.Figure:
+def _day_axis(days: list[date]) -> dict[str, Any]:
+    """A date axis in days; a single day gets a day either side instead of Plotly's millisecond ticks."""
+    axis: dict[str, Any] = {"type": "date", "tickformat": "%b %d"}
+    if days and min(days) == max(days):
+        axis.update(range=[str(min(days) - timedelta(days=1)), str(max(days) + timedelta(days=1))],
+                    dtick=DAY_MS)
+    return axis
+
+
+def freshness(rows: list[dict], stale_after_days: int) -> go.Figure:
     rows = [r for r in rows if r["days_behind"] is not None]
     labels = [f"{r['source']} {r['scope']}" for r in rows][::-1]
     behind = [r["days_behind"] for r in rows][::-1]
     fig = go.Figure(go.Bar(
         orientation="h", y=labels, x=behind, name="days behind",
         text=[f"loaded through {r['loaded_through']}{' — STALE' if r['stale'] else ''}" for r in rows][::-1],
-        textposition="auto", marker={"color": ["#D55E00" if r["stale"] else "#009E73" for r in rows][::-1],
-                                     "pattern": {"shape": ["x" if r["stale"] else "" for r in rows][::-1]}}))
+        textposition="outside", cliponaxis=False,
+        marker={"color": ["#D55E00" if r["stale"] else "#009E73" for r in rows][::-1],
+                "pattern": {"shape": ["x" if r["stale"] else "" for r in rows][::-1]}}))
+    fig.add_vline(x=stale_after_days, line={"dash": "dash", "color": "#000"},
+                  annotation={"text": f"stale after {stale_after_days} days", "yanchor": "bottom"})
+    longest = max(behind, default=0)
     return _layout(fig, "Days between the last loaded day and this report (stale: hatched)", showlegend=False,
-                   height=max(260, 34 * len(rows) + 120), xaxis={"title": "days", "rangemode": "tozero"},
-                   margin={"l": 330, "r": 30, "t": 50, "b": 50})
+                   height=max(260, 34 * len(rows) + 120), margin={"l": 330, "r": 30, "t": 50, "b": 50},
+                   xaxis={"title": "days", "range": [0, max(stale_after_days + 3, longest * 1.6)]})
 
 
 def when(value: datetime | date | None) -> str:

@@ -115,6 +115,12 @@ def test_report_of_a_sandbox_load_opens_offline_with_every_chart_and_totals_to_t
     assert "estimate" in page.inner_text("#estimates")
     assert "stale" in page.inner_text("#stale")  # the sandbox clock stops at 2026-11-20, the wall clock did not
 
+    page.emulate_media(media="print")  # the print stylesheet: no navigation, tables unclipped, still every chart
+    assert page.evaluate("getComputedStyle(document.querySelector('nav')).display") == "none"
+    assert page.evaluate("getComputedStyle(document.querySelector('.numbers')).overflow") == "visible"
+    page.pdf(path=str(tmp_path / "report.pdf"))
+    assert (tmp_path / "report.pdf").stat().st_size > 50_000
+
 
 def test_an_empty_warehouse_gives_a_page_that_says_so(cli, workdir):
     result = cli("report", "--out", "empty.html")
@@ -151,3 +157,18 @@ def test_an_invalid_month_exits_2_naming_the_format(cli, month):
     result = cli("report", "--month", month)
     assert result.code == 2
     assert f"--month expects a month like 2026-11 (YYYY-MM), got {month!r}" in result.output
+
+
+def test_a_report_that_cannot_be_written_exits_1_naming_the_path(cli, workdir):
+    (workdir / "blocker").write_text("a file, not a directory")
+    result = cli("report", "--out", "blocker/report.html")
+    assert result.code == 1
+    assert "cannot write the report to blocker/report.html" in result.output
+
+
+def test_money_is_shown_in_dollars_rounded_as_sql_rounds():
+    from pipelines.report.charts import usd
+
+    assert [usd(Decimal(v)) for v in ("0.005", "-1234.565", "1234567.994999", "0")] == [
+        "$0.01", "-$1,234.57", "$1,234,567.99", "$0.00"]
+    assert usd(None) == "—"

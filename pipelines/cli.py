@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="finops-etl", description="Provider billing APIs into a FOCUS cost warehouse.",
                      epilog=EPILOG, parents=[common])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("run", parents=[common], help="incremental load of every configured source, then transforms")
+    run = sub.add_parser("run", parents=[common], help="incremental load of every configured source, then transforms")
+    run.add_argument("--report", metavar="PATH", help="write the HTML report to PATH at the end of the run")
     backfill = sub.add_parser("backfill", parents=[common], help="load a closed date range (inclusive)")
     backfill.add_argument("--start", type=_day, required=True)
     backfill.add_argument("--end", type=_day, required=True)
@@ -50,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", help="first billing month to export, YYYY-MM")
     export.add_argument("--focus-version", choices=("1.3", "1.2"), default="1.3")
     sub.add_parser("status", parents=[common], help="last loaded day, last result and rows per source")
+    report = sub.add_parser("report", parents=[common], help="one self-contained HTML report of the rollups")
+    report.add_argument("--out", default="report.html", help="the HTML file to write (default: report.html)")
+    report.add_argument("--month", help="the month to show, YYYY-MM (default: the latest month loaded)")
     sandbox = sub.add_parser("sandbox", parents=[common], help="serve the sandbox API on 127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8787)
     sandbox.add_argument("--seed", type=int, default=7)
@@ -77,7 +81,7 @@ def dispatch(args: argparse.Namespace) -> int:
         raise UsageError(f"--end {args.end} is before --start {args.start}")
     handlers = {
         "run": commands.run, "backfill": commands.backfill, "transform": commands.transform,
-        "export": commands.export, "status": commands.status, "sandbox": commands.sandbox,
+        "export": commands.export, "status": commands.status, "report": commands.report, "sandbox": commands.sandbox,
         "demo": commands.demo, "spending-limit": commands.spending_limit,
     }
     return handlers[args.command](args)

@@ -75,3 +75,22 @@ def print_status(pipeline: dlt.Pipeline, sources: list[str]) -> None:
             for table in DATA_TABLES[source]:
                 rows = query(f"SELECT count(*) FROM {client.make_qualified_table_name(table)}")
                 print(f"  {table}: {rows[0][0] if rows else 0} rows")
+
+
+def last_loaded(pipeline: dlt.Pipeline, source: str) -> dict[str, Any]:
+    """Per account (and grain) of `source`, how far it is loaded: the high-water marks `status` prints."""
+    return _high_water_marks(pipeline, source)
+
+
+def last_run(client: Any, source: str) -> dict[str, Any] | None:
+    """The newest `_run_history` row of `source`, as a dict; None when it never ran (or nothing was loaded)."""
+    history = client.make_qualified_table_name(HISTORY_TABLE)
+    try:
+        with client.execute_query(f"SELECT started_at, command, result, exit_code, rows_loaded, not_covered, "
+                                  f"message FROM {history} WHERE source = %s ORDER BY started_at DESC LIMIT 1",
+                                  source) as cursor:
+            names = [c[0] for c in cursor.description]
+            row = cursor.fetchone()
+    except Exception:  # noqa: BLE001 - table not created yet
+        return None
+    return dict(zip(names, row, strict=True)) if row else None

@@ -83,11 +83,12 @@ def configure_logging(log_format: str, verbose: bool) -> None:
     root.handlers[:] = [_handler(log_format)]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     root.propagate = False
-    # dlt logs through its own `dlt` logger, in its own `asctime|[LEVEL]|pid|thread|...` lines. Its warnings are
-    # about its internals (e.g. pending packages, which the runner finishes itself): shown with -v only, in our
-    # format, redacted. The level sits on the handler because dlt resets its logger's level at start-up.
+    # dlt logs through its own `dlt` logger, in its own `asctime|[LEVEL]|pid|thread|...` lines: warnings about its
+    # internals (pending packages, which the runner finishes itself) and a traceback for every retry of a load job.
+    # Whatever fails reaches the user as our own classified error and summary line, so dlt's lines show with -v
+    # only, in our format, redacted. The level sits on the handler: dlt resets its logger's level at start-up.
     dlt_handler = _handler(log_format)
-    dlt_handler.setLevel(logging.DEBUG if verbose else logging.ERROR)
+    dlt_handler.setLevel(logging.DEBUG if verbose else logging.CRITICAL + 1)
     dlt_logger = logging.getLogger("dlt")
     dlt_logger.handlers[:] = [dlt_handler]
     dlt_logger.propagate = False

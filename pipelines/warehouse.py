@@ -64,11 +64,11 @@ def warehouse_failure(exc: BaseException) -> WarehouseError | None:
     cause = _cause(text, chain)
     if cause is None:
         return None
-    named = _path_in(text, chain)
+    named = _paths_in(text, chain)
     path = duckdb_file()
-    if path is not None and (named is None or named.startswith(str(path))):
+    if path is not None and (not named or any(p.startswith(str(path)) for p in named)):
         return WarehouseError(f"warehouse {path} ({DUCKDB_KEY}): {cause}")
-    return WarehouseError(f"{named or 'a file the run writes'}: {cause}")
+    return WarehouseError(f"{named[0] if named else 'a file the run writes'}: {cause}")
 
 
 def _cause(text: str, chain: list[BaseException]) -> str | None:
@@ -88,10 +88,8 @@ def _cause(text: str, chain: list[BaseException]) -> str | None:
     return None
 
 
-def _path_in(text: str, chain: list[BaseException]) -> str | None:
-    for exc in chain:
-        filename = getattr(exc, "filename", None)
-        if isinstance(filename, str):
-            return filename
-    match = _QUOTED_PATH.search(text)
-    return match.group(1) if match else None
+def _paths_in(text: str, chain: list[BaseException]) -> list[str]:
+    """The files the failure names (an OSError's filename, paths DuckDB quotes), never a traceback's .py file."""
+    paths = [e.filename for e in chain if isinstance(e, OSError) and isinstance(e.filename, str)]
+    paths += _QUOTED_PATH.findall(text)
+    return [p for p in paths if not p.endswith(".py")]

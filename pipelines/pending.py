@@ -20,6 +20,7 @@ log = logging.getLogger("finops_etl")
 
 def finish_pending(pipeline: dlt.Pipeline, reports: dict[str, SourceReport]) -> None:
     """Normalize and load every pending package; add its rows to `rows_finished` of its source's report."""
+    _drop_normalized_leftovers(pipeline)
     if not pipeline.has_pending_data:
         return
     from pipelines.runner import _is_data_table, _step_failure
@@ -41,6 +42,19 @@ def finish_pending(pipeline: dlt.Pipeline, reports: dict[str, SourceReport]) -> 
             report.rows_finished += rows
         else:  # a source not selected this time: still loaded, and said so
             log.info("%s: loaded %d row(s) an interrupted run had extracted", schema_name, rows)
+
+
+def _drop_normalized_leftovers(pipeline: dlt.Pipeline) -> None:
+    """Normalize commits a package to the load folder, then deletes its extracted copy file by file: a kill in
+    between leaves a half-deleted extracted package (no schema.json) that dlt would try to normalize again, and
+    fail on, for ever. Its rows are safe in the committed copy, so the leftover goes."""
+    done = {*pipeline.list_normalized_load_packages(), *pipeline.list_completed_load_packages()}
+    leftovers = [load_id for load_id in pipeline.list_extracted_load_packages() if load_id in done]
+    if leftovers:
+        storage = pipeline._get_normalize_storage()  # noqa: SLF001 - dlt has no public call for this clean-up
+        for load_id in leftovers:
+            log.debug("removing the extracted copy of package %s, normalized before a crash", load_id)
+            storage.extracted_packages.delete_package(load_id)
 
 
 def _rows_of_load(pipeline: dlt.Pipeline, tables: list[str], load_id: str) -> int:

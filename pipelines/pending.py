@@ -32,6 +32,10 @@ def finish_pending(pipeline: dlt.Pipeline, reports: dict[str, SourceReport]) -> 
         if pipeline.list_extracted_load_packages():
             pipeline.normalize()
         pipeline.load()
+        # A kill between dlt committing an extracted package and saving the local state leaves the local
+        # high-water marks behind the package's; the package carried its state to the destination, so take
+        # that back (otherwise a source could plan an append over rows just loaded).
+        pipeline.sync_destination()
     except PipelineStepFailed as exc:
         raise _step_failure("pending packages", exc) from None
     for load_id, schema_name in schemas.items():

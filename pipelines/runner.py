@@ -191,7 +191,7 @@ def load(command: str, sources: list[str], backfill: tuple[date, date] | None = 
     extract it was asked for); a warehouse that cannot be opened ends the run before any request."""
     from pipelines.lock import run_lock
     from pipelines.pending import finish_pending
-    from pipelines.warehouse import check_warehouse
+    from pipelines.warehouse import check_warehouse, warehouse_failure
 
     policy = dlt.config.get("finops.on_rejected_records", str) or "continue"
     if policy not in ("continue", "fail"):
@@ -203,8 +203,9 @@ def load(command: str, sources: list[str], backfill: tuple[date, date] | None = 
         try:
             check_warehouse()
             finish_pending(pipeline, reports)
-        except FinopsError as exc:
-            outcome.errors.append(exc)
+        except Exception as exc:  # noqa: BLE001 - whatever stops the run here, the summary still prints
+            outcome.errors.append(exc if isinstance(exc, FinopsError) else warehouse_failure(exc) or FinopsError(
+                f"finishing an interrupted run's packages failed: {type(exc).__name__}: {exc}"))
             outcome.reports = list(reports.values())
             return outcome
         for name in sources:

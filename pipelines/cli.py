@@ -88,26 +88,36 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    log_format = "text"
+    log_format, verbose = "text", False
     try:
         args = build_parser().parse_args(argv)
-        log_format = args.log_format
-        configure_logging(log_format, args.verbose)
+        log_format, verbose = args.log_format, args.verbose
+        configure_logging(log_format, verbose)
         code = dispatch(args)
     except FinopsError as exc:
-        configure_logging(log_format, False)
-        logging.getLogger("finops_etl").error(exc.message, extra={"exit_code": exc.exit_code})
-        code = exc.exit_code
+        code = _report(exc, log_format, verbose)
     except KeyboardInterrupt:
         code = 130
     except Exception as exc:  # noqa: BLE001 - cron gets a one-line reason and exit 1, not a traceback
-        configure_logging(log_format, False)
-        logger = logging.getLogger("finops_etl")
-        logger.error(f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)",
-                     extra={"exit_code": 1})
-        logger.debug("traceback", exc_info=exc)
-        code = 1
+        code = _report(explain_failure(exc), log_format, verbose, cause=exc)
     sys.exit(code)
+
+
+def _report(error: FinopsError, log_format: str, verbose: bool, cause: BaseException | None = None) -> int:
+    """One line for cron; with -v the traceback too (logging is set up again: the error may predate it)."""
+    configure_logging(log_format, verbose)
+    logger = logging.getLogger("finops_etl")
+    logger.error(error.message, extra={"exit_code": error.exit_code})
+    logger.debug("traceback", exc_info=cause or error)
+    return error.exit_code
+
+
+def explain_failure(exc: Exception) -> FinopsError:
+    """An exception nothing classified: the warehouse's own failures get a named cause, the rest a type name."""
+    from pipelines.warehouse import warehouse_failure
+
+    return warehouse_failure(exc) or FinopsError(
+        f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)")
 
 
 if __name__ == "__main__":

@@ -15,20 +15,26 @@ log = logging.getLogger("finops_etl")
 
 
 def _finish_load(pipeline: dlt.Pipeline, outcome: RunOutcome, transform: bool) -> None:
-    """After the sources: rebuild the models (if asked), then record the run for `status`."""
+    """After the sources: rebuild the models (if asked), then record the run for `status`. Neither may stop
+    the summary from printing: their failures are reported in it."""
+    from pipelines.errors import FinopsError
     from pipelines.history import record_run
+    from pipelines.warehouse import warehouse_failure
 
-    if transform and any(r.rows_loaded or r.result == "ok" for r in outcome.reports):
+    if transform and any(r.rows_loaded or r.rows_finished or r.result == "ok" for r in outcome.reports):
         try:
             from pipelines.transform import run_transforms
 
             run_transforms(pipeline)
         except Exception as exc:  # noqa: BLE001 - reported in the summary, the load itself stands
-            from pipelines.errors import FinopsError
-
-            outcome.transform_error = exc if isinstance(exc, FinopsError) else FinopsError(
+            outcome.transform_error = exc if isinstance(exc, FinopsError) else warehouse_failure(exc) or FinopsError(
                 f"transforms failed: {type(exc).__name__}: {exc}")
-    record_run(pipeline, outcome)
+    try:
+        record_run(pipeline, outcome)
+    except Exception as exc:  # noqa: BLE001 - the history is a convenience; the summary is the record
+        log.debug("recording the run failed", exc_info=exc)
+        outcome.errors.append(warehouse_failure(exc) or FinopsError(
+            f"could not record the run in _run_history: {type(exc).__name__}: {exc}"))
 
 
 def _load_and_report(args: argparse.Namespace, command: str, backfill=None, transform: bool = True) -> int:

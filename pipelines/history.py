@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import dlt
+from dlt.pipeline.progress import _NULL_COLLECTOR
 
 from pipelines.runner import RunOutcome
 
@@ -31,9 +32,15 @@ def record_run(pipeline: dlt.Pipeline, outcome: RunOutcome) -> None:
         "not_covered": json.dumps(r.not_covered) if r.not_covered else None,
         "message": "; ".join(e.message for e in r.errors) or r.skipped,
     } for r in outcome.reports]
-    if rows:
+    if not rows:
+        return
+    # no progress lines for this bookkeeping load (the collector is the pipeline's, shared by every step)
+    collector, pipeline.collector = pipeline.collector, _NULL_COLLECTOR
+    try:
         pipeline.run(rows, table_name=HISTORY_TABLE, write_disposition="append", columns={
             "not_covered": {"data_type": "text"}, "message": {"data_type": "text"}})
+    finally:
+        pipeline.collector = collector
 
 
 def _high_water_marks(pipeline: dlt.Pipeline, source: str) -> dict[str, Any]:

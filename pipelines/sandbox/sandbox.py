@@ -53,7 +53,9 @@ class Sandbox:
         self.venice_first_ms = _ms(self.venice_first_day)
         self._accounts = make_accounts(seed, accounts)
         self.account_ids: list[str] = [a.id for a in self._accounts]
-        self.cloudflare = CloudflareUsage(seed, self._accounts, catalog.metrics(metrics), self.first_day)
+        # a metric's display name changes the day after the sandbox starts: a later run's look-back sees it
+        self.cloudflare = CloudflareUsage(seed, self._accounts, catalog.metrics(metrics), self.first_day,
+                                          rename_day=self.today + timedelta(days=1))
         self.gateway = GatewayUsage(seed, self._accounts, _ms(self.first_day))
         self.spending_limits = SpendingLimits(self._accounts)
         self.ai = self.spending_limits  # the first sandbox's name; tests read sb.ai.limits[account]

@@ -52,18 +52,22 @@ class ApiStatusError(Exception):
 
 
 class MalformedBody(Exception):
-    """A 2xx whose body we could not parse. Retried (a truncated body is usually transient), then quarantined."""
+    """A 2xx whose body we could not parse. Retried (a truncated body is usually transient), then quarantined;
+    `retryable=False` for a body that parsed but cannot be mapped (asking again gives the same body)."""
 
-    def __init__(self, reason: str, body: bytes):
+    def __init__(self, reason: str, body: bytes, retryable: bool = True):
         super().__init__(reason)
         self.reason = reason
         self.body = body
+        self.retryable = retryable
 
 
 def _is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, ApiStatusError):
         return exc.retryable
-    return isinstance(exc, (httpx.TransportError, MalformedBody))
+    if isinstance(exc, MalformedBody):
+        return exc.retryable
+    return isinstance(exc, httpx.TransportError)
 
 
 class SlidingWindowLimiter:

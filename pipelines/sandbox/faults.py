@@ -1,9 +1,10 @@
 """Faults on demand: `add_fault(path_regex, kind, times, **params)`, consumed in the order they were added.
 
 Transport kinds apply to any API request whose path matches: `status`, `rate_limit`, `delay`, `reset`,
-`truncate`. Two are protocol faults that only the request able to show them consumes: `expire_cursor`
-(the next Venice usage-history request carrying a cursor) and `insert_midwalk` (the next legacy Venice
-usage page that has rows).
+`truncate`. Protocol faults are consumed only by the request able to show them: `expire_cursor` (the next
+Venice usage-history request carrying a cursor gets a 400; `message=` sets its wording), `repeat_cursor`
+(the next continuation answers with the cursor it was sent, as a broken server would) and `insert_midwalk`
+(the next legacy Venice usage page that has rows).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 
 TRANSPORT_KINDS = ("status", "rate_limit", "delay", "reset", "truncate")
-PROTOCOL_KINDS = ("expire_cursor", "insert_midwalk")
+PROTOCOL_KINDS = ("expire_cursor", "repeat_cursor", "insert_midwalk")
 _REQUIRED = {"status": "status", "delay": "seconds"}
 
 

@@ -38,6 +38,7 @@ def _ms(day: date) -> int:
 class Sandbox:
     """The sandbox API server and its state. Test controls are plain attributes and methods:
     restricted_accounts, spending_limit_post_forbidden, venice_legacy_gone, venice_cursor_ttl_seconds,
+    venice_cursor_rejection (the 400's wording), gateway_max_buckets (a page limit, then `has_more`),
     slow_seconds (delay every data response), add_fault, set_today, restate, set_spending_limit;
     `requests` logs every request served (never a header, so never a token)."""
 
@@ -69,6 +70,8 @@ class Sandbox:
         self.spending_limit_post_forbidden = False
         self.venice_legacy_gone = False
         self.venice_cursor_ttl_seconds: float = 600
+        # what an expired cursor's 400 says: not the word "expired", which the spec never promises
+        self.venice_cursor_rejection = "Invalid or stale cursor"
         self.requests: list[dict] = []
         self._log_lock = threading.Lock()
         self._server: SandboxHTTPServer | None = None

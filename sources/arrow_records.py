@@ -100,7 +100,7 @@ def _parse_one_by_one(body: bytes, records_field: str, record_type: pa.StructTyp
     """Record by record, numbers through Decimal (stdlib json keeps 1e400 and 45-digit integers exact):
     a record the schema refuses is quarantined on its own."""
     try:
-        document = json.loads(body, parse_float=Decimal, parse_constant=Decimal)
+        document = json.loads(body, parse_float=Decimal, parse_int=Decimal, parse_constant=Decimal)
     except (ValueError, RecursionError) as exc:
         raise MalformedBody(f"response is not valid JSON ({exc})", body) from None
     if not isinstance(document, dict) or not isinstance(document.get(records_field), list):
@@ -128,7 +128,7 @@ def _parse_one_by_one(body: bytes, records_field: str, record_type: pa.StructTyp
 def _plain(value: Any) -> Any:
     """Envelope fields as the fast path gives them (a Decimal there would surprise its readers)."""
     if isinstance(value, Decimal):
-        return float(value)
+        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -100,7 +100,7 @@ def _usage_history(sb: Sandbox, request: Request) -> Reply:
         cursor = query["cursor"]  # a broken server: the same page and the same cursor again
     if _wants_csv(request):
         headers = [("x-next-cursor", cursor)] if cursor else []
-        return Reply(200, to_csv(rows), "text/csv; charset=utf-8", headers)
+        return Reply(200, to_csv(rows, header=sb.venice_csv_header), "text/csv; charset=utf-8", headers)
     return json_page(rows, False, '"nextCursor":' + orjson.dumps(cursor).decode())
 
 
@@ -159,11 +159,12 @@ def json_page(rows: list[Charge], legacy: bool, tail: str) -> Reply:
     return Reply(200, body.encode())
 
 
-def to_csv(rows: list[Charge], legacy: bool = False) -> bytes:
-    """Header row, then one row per charge; the numbers are the very digits the JSON carries."""
+def to_csv(rows: list[Charge], legacy: bool = False, header: tuple[str, ...] | None = None) -> bytes:
+    """Header row (`header` overrides it), then one row per charge; the numbers are the very digits the JSON
+    carries."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS if legacy else DOTTED_CSV_COLUMNS)
+    writer.writerow(header or (CSV_COLUMNS if legacy else DOTTED_CSV_COLUMNS))
     writer.writerows(served_texts(row, legacy) for row in rows)  # csv writes None as an empty field
     return buffer.getvalue().encode()
 

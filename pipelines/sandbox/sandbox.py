@@ -72,7 +72,8 @@ class Sandbox:
         self.venice_cursor_ttl_seconds: float = 600
         # what an expired cursor's 400 says: not the word "expired", which the spec never promises
         self.venice_cursor_rejection = "Invalid or stale cursor"
-        self.venice_csv_header: tuple[str, ...] | None = None  # usage-history CSV header row, when overridden
+        self.venice_csv_header: tuple[str, ...] | None = None
+        self.gateway_max_buckets: int | None = None  # AI Gateway history entries per answer, then has_more  # usage-history CSV header row, when overridden
         self.requests: list[dict] = []
         self._log_lock = threading.Lock()
         self._server: SandboxHTTPServer | None = None

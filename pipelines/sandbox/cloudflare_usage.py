@@ -146,6 +146,7 @@ class CloudflareUsage:
                  rename_day: date | None = None):
         self.first_day = first_day
         self.rename_day = rename_day  # from this day of the clock on, RENAMED metrics carry their new name
+        self.contract_level = True  # serve CONTRACT_METRICS (a test control: False leaves them out)
         self.restated: dict[tuple[str, int], Decimal] = {}  # (account id, day ordinal) -> cost factor
         # records added verbatim (malformed ones, for quarantine tests): (account, day) -> [(metric, json)]
         self.raw: dict[tuple[str, int], list[tuple[object, str]]] = {}
@@ -197,7 +198,7 @@ class CloudflareUsage:
             day = _day_texts(ordinal)
             factor = self.restated.get((account_id, ordinal)) if self.restated else None
             for s in series:
-                if s.metric.late and ordinal > last_late:
+                if (s.metric.late and ordinal > last_late) or (s.contract_level and not self.contract_level):
                     continue
                 _append_day(out, s, ordinal, day, None if s.contract_level else factor, renamed)
             if self.raw:

@@ -2,8 +2,9 @@
 
 Arrow's C++ JSON reader parses a whole response against a declared schema: decimals stay exact (the
 digits as sent, no float detour), ISO timestamps become UTC timestamps, absent fields become NULL, and
-fields we do not know yet are kept with an inferred type. Only when that fails (a wrong type, an
-unparsable date) do we go record by record, so the bad records go to quarantine and the rest load.
+fields we do not know yet are kept with an inferred type. Float-encoded numbers longer than 10 decimals are
+read wide and rounded half-even by Arrow (sources.exact_numbers). Only when that fails too (a wrong type, an
+unparsable date, 1e400) do we go record by record, so the bad records go to quarantine and the rest load.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 SCALE = 10
 MONEY = pa.decimal128(38, SCALE)
-WIDE = pa.decimal256(76, 40)  # 36 integer and 40 fractional digits: every float64 shortest repr >= 1e-23
+WIDE = pa.decimal256(76, 40)  # 36 integer and 40 fractional digits: any 17-digit float64 repr down to ~1e-23
 LIMIT = Decimal(10) ** (38 - SCALE)  # the first magnitude DECIMAL(38,10) cannot hold
 _QUANTUM = Decimal(1).scaleb(-SCALE)
 # enough digits for any integer part before the range check; exponents far past any real number are refused

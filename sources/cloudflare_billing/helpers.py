@@ -8,7 +8,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.errors import UsageError
-from sources.arrow_records import Rejection, key_column, parse_page, reject_missing, snake_case_columns
+from sources.arrow_records import (
+    KEY_SEPARATOR, Rejection, key_column, parse_page, reject_missing, snake_case_columns,
+)
 from sources.cloudflare_billing.settings import (
     CHARGE_KEY_PARTS, RECORD_KEY_PARTS, RECORD_TYPE, REQUIRED, USAGE_PATH,
 )
@@ -44,10 +46,14 @@ def shape_records(table: pa.Table, position: str, queried_account_id: str, metri
     table, rejections = reject_missing(table, REQUIRED, position)
     queried = pa.array([queried_account_id] * table.num_rows, pa.string())
     table = table.append_column(pa.field("queried_account_id", pa.string(), nullable=False), queried)
-    table = table.append_column(pa.field("charge_key", pa.string(), nullable=False),
-                                key_column(table, CHARGE_KEY_PARTS))
+    charge_key = key_column(table, CHARGE_KEY_PARTS)
+    table = table.append_column(pa.field("charge_key", pa.string(), nullable=False), charge_key)
+    # = key_column(table, RECORD_KEY_PARTS): the queried account is one non-null value per page, so its escaped
+    # text and a separator are prefixed to the charge key instead of joining every part a second time
+    prefix = key_column(pa.table({RECORD_KEY_PARTS[0]: pa.array([queried_account_id])}), RECORD_KEY_PARTS[:1])[0]
+    record_key = pc.binary_join_element_wise(prefix, charge_key, KEY_SEPARATOR)
     key = pa.field("record_key", pa.string(), nullable=False)
-    return last_per_key(table.append_column(key, key_column(table, RECORD_KEY_PARTS))), rejections
+    return last_per_key(table.append_column(key, record_key)), rejections
 
 
 def last_per_key(table: pa.Table) -> pa.Table:

@@ -21,7 +21,8 @@ PACING_RESERVE = 10
 
 _limiters: dict[int, SlidingWindowLimiter] = {}
 _limiters_lock = threading.Lock()
-_RATELIMIT = re.compile(r"r=(\d+).*?t=(\d+)")
+# one parameter of a `Ratelimit` list item (IETF draft): `"default";r=50;t=30, "burst";r=2;t=1`
+_PARAM = re.compile(r";\s*([a-z]+)=(\d+)")
 
 
 def _shared_limiter(token: str) -> SlidingWindowLimiter:
@@ -76,10 +77,18 @@ def check_envelope_body(body: bytes) -> None:
 
 
 def pacing(response: httpx.Response) -> float | None:
-    """Seconds to hold back when the `Ratelimit` header says the window is nearly used up."""
-    match = _RATELIMIT.search(response.headers.get("Ratelimit", ""))
-    if match and int(match.group(1)) <= PACING_RESERVE:
-        return float(match.group(2))
+    """Seconds to hold back when the `Ratelimit` header says a window is nearly used up. The header is a list
+    of items (one per policy): the item with the fewest requests remaining decides."""
+    items = []
+    for header in response.headers.get_list("Ratelimit"):
+        for item in header.split(","):
+            params = dict(_PARAM.findall(item))
+            if "r" in params and "t" in params:
+                items.append((int(params["r"]), int(params["t"])))
+    if items:
+        remaining, reset = min(items)
+        if remaining <= PACING_RESERVE:
+            return float(reset)
     return None
 
 

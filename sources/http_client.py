@@ -52,12 +52,14 @@ class ApiStatusError(Exception):
 
 
 class MalformedBody(Exception):
-    """A 2xx whose body we could not parse. Retried (a truncated body is usually transient), then quarantined."""
+    """A 2xx whose body we could not parse. Retried (a truncated body is usually transient), then quarantined;
+    `retryable=False` for a body that parsed but cannot be mapped (asking again gives the same body)."""
 
-    def __init__(self, reason: str, body: bytes):
+    def __init__(self, reason: str, body: bytes, retryable: bool = True):
         super().__init__(reason)
         self.reason = reason
         self.body = body
+        self.retryable = retryable
 
 
 # Raised before anything reaches the network (a header httpx refuses, a scheme it cannot speak): our
@@ -70,7 +72,9 @@ def _is_retryable(exc: BaseException) -> bool:
         return exc.retryable
     if isinstance(exc, LOCAL_ERRORS):
         return False
-    return isinstance(exc, (httpx.TransportError, MalformedBody))
+    if isinstance(exc, MalformedBody):
+        return exc.retryable
+    return isinstance(exc, httpx.TransportError)
 
 
 class SlidingWindowLimiter:

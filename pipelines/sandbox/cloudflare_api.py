@@ -171,7 +171,12 @@ def _usage_history(sb: Sandbox, account: str, query: dict[str, str]) -> Reply:
         return cf_error(400, INVALID_REQUEST, str(exc))
     if start > end:
         return cf_error(400, INVALID_REQUEST, "start_time must not be after end_time")
-    return cf_ok({"history": sb.gateway.buckets(account, grain, start, end, now_ms)})
+    history = sb.gateway.buckets(account, grain, start, end, now_ms)
+    limit = sb.gateway_max_buckets
+    more = limit is not None and len(history) > limit
+    info = {"count": min(len(history), limit) if more else len(history), "has_more": more}
+    return Reply(200, b'{"success":true,"errors":[],"messages":[],"result":' + orjson.dumps(
+        {"history": history[:limit] if more else history}) + b',"result_info":' + orjson.dumps(info) + b"}")
 
 
 def _ms(raw: str | None, default: int) -> int:

@@ -5,7 +5,14 @@ meets every case the docs allow:
 - metrics with `costs_present=False` carry no cost or pricing keys at all (absent, not null);
 - about 1 in 15 priced account-metric-days has a second record, ChargeClass "Correction", a small credit;
 - `late` metrics deliver a day's record only once the sandbox clock is two days past it;
-- zone-scoped metrics name one of the account's zones; regional ones a Cloudflare region.
+- zone-scoped metrics name one of the account's zones; regional ones a Cloudflare region;
+- contract-level usage (CONTRACT_METRICS) has no BillingAccountId/Name and no zone, and every account of the
+  contract (all of the sandbox's) returns the very same record, as the SDK documents;
+- about 1 priced series in 3 is float-encoded, as a float64 service writes it: products of floats printed
+  shortest (`0.30000000000000004`, `1.5e-7`), up to 17 significant digits;
+- RENAMED metrics change their display name (x_BillableMetricName) once the clock reaches `rename_day`,
+  for every day served, old days included: a re-read of the look-back sees the new name;
+- fields the ETL does not know (x_ProductCategoryName, x_ProductFamilyId: in the SDK, not in our types).
 Speed: everything static about an (account, metric) is compiled once into a JSON text with %-slots for
 the per-day values; serving a record is one hash, a few integer products and one string format.
 """
@@ -22,8 +29,8 @@ from functools import lru_cache
 import orjson
 
 from pipelines.sandbox.accounts import REGIONS, Account
-from pipelines.sandbox.catalog import Metric
-from pipelines.sandbox.hashing import fixed, mix, round_div, splitmix, text_key
+from pipelines.sandbox.catalog import Metric, _metric
+from pipelines.sandbox.hashing import fixed, float_text, mix, round_div, splitmix, text_key, uuid_like
 
 LATE_DAYS = 2
 CORRECTION_ONE_IN = 15
@@ -38,6 +45,15 @@ PRICED_SLOTS = ("ChargePeriodEnd", "ChargePeriodStart", "ConsumedQuantity", "Bil
 UNPRICED_SLOTS = ("ChargePeriodEnd", "ChargePeriodStart", "ConsumedQuantity", "BillingPeriodEnd",
                   "BillingPeriodStart")
 _SLOT = object()
+FLOAT_ONE_IN = 3  # priced series written as float64 products
+RENAMED = {"workers_standard_requests": "Workers Requests (Standard)"}  # metric id -> its later display name
+# measured for the whole contract: served, identical, to every account of it, without account or zone
+CONTRACT_METRICS = [
+    _metric("zero_trust_seats", "Zero Trust Seats", "Zero Trust", "Seats", "0.23", "240"),
+    _metric("enterprise_bandwidth_committed", "Enterprise Bandwidth (Committed)", "Network", "GB", "0.004",
+            "5200.25", decimals=6, costs=False),
+]
+CATEGORY = {"Workers": "Developer Platform", "Zero Trust": "Cloudflare One", "Network": "Application Services"}
 
 
 @lru_cache(maxsize=8192)
@@ -64,18 +80,25 @@ class _Series:
     free_daily: int  # micro-units included per day
     template: str  # the record's JSON with %s for each per-day value
     correction_template: str | None
+    float_encoded: bool = False  # costs as float64 products, printed shortest
+    contract_level: bool = False  # the same record for every account; never restated per account
+    renamed: tuple[str, str | None] | None = None  # (template, correction template) after the rename
 
 
-def _template(account: Account, metric: Metric, seed: int, contracted_price: int, correction: bool) -> str:
+def _template(account: Account, metric: Metric, seed: int, contracted_price: int, correction: bool,
+              name: str | None = None, contract_level: bool = False) -> str:
     """The record's JSON in the order of Cloudflare's example, with a %s slot for each per-day value."""
     h = mix(seed, account.index, text_key(metric.id))
-    fields: list[tuple[str, object]] = [
-        ("BillingAccountId", account.id), ("BillingAccountName", account.name), ("ChargeCategory", "Usage"),
-        ("ChargeDescription", f"{metric.name} \u2014 daily usage"), ("ChargeFrequency", "Usage-Based"),
+    name = name or metric.name
+    fields: list[tuple[str, object]] = [] if contract_level else [
+        ("BillingAccountId", account.id), ("BillingAccountName", account.name)]
+    fields += [
+        ("ChargeCategory", "Usage"),
+        ("ChargeDescription", f"{name} \u2014 daily usage"), ("ChargeFrequency", "Usage-Based"),
         ("ChargePeriodEnd", _SLOT), ("ChargePeriodStart", _SLOT), ("ConsumedQuantity", _SLOT),
         ("ConsumedUnit", metric.unit), ("HostProviderName", "Cloudflare"),
         ("InvoiceIssuerName", "Cloudflare"), ("ServiceProviderName", "Cloudflare"),
-        ("x_BillableMetricName", metric.name),
+        ("x_BillableMetricName", name),
     ]
     if metric.costs_present:
         fields += [("BilledCost", _SLOT), ("BillingCurrency", "USD")]
@@ -93,8 +116,10 @@ def _template(account: Account, metric: Metric, seed: int, contracted_price: int
         fields += [("RegionId", region_id), ("RegionName", region_name)]
     if account.sub_account:
         fields += [("SubAccountId", account.sub_account[0]), ("SubAccountName", account.sub_account[1])]
-    fields += [("x_BillableMetricId", metric.id), ("x_ProductFamilyName", metric.family)]
-    if metric.zone_scoped:
+    fields += [("x_BillableMetricId", metric.id), ("x_ProductFamilyName", metric.family),
+               ("x_ProductCategoryName", CATEGORY.get(metric.family, "Developer Platform")),
+               ("x_ProductFamilyId", metric.family.lower().replace(" ", "_"))]
+    if metric.zone_scoped and not contract_level:
         zone_id, zone_name = account.zones[(h >> 16) % len(account.zones)]
         fields += [("x_ZoneId", zone_id), ("x_ZoneName", zone_name)]
     return _compile(fields, PRICED_SLOTS if metric.costs_present else UNPRICED_SLOTS)
@@ -117,28 +142,43 @@ def _compile(fields: list[tuple[str, object]], slots: tuple[str, ...]) -> str:
 class CloudflareUsage:
     """Every account's billable usage, computed on demand (584,000 records never sit in memory)."""
 
-    def __init__(self, seed: int, accounts: list[Account], catalog: list[Metric], first_day: date):
+    def __init__(self, seed: int, accounts: list[Account], catalog: list[Metric], first_day: date,
+                 rename_day: date | None = None):
         self.first_day = first_day
+        self.rename_day = rename_day  # from this day of the clock on, RENAMED metrics carry their new name
+        self.contract_level = True  # serve CONTRACT_METRICS (a test control: False leaves them out)
         self.restated: dict[tuple[str, int], Decimal] = {}  # (account id, day ordinal) -> cost factor
         # records added verbatim (malformed ones, for quarantine tests): (account, day) -> [(metric, json)]
         self.raw: dict[tuple[str, int], list[tuple[object, str]]] = {}
         self._series: dict[str, list[_Series]] = {}
+        contract = Account(index=-1, id="contract", name="", sub_account=(uuid_like(seed, "contract"),
+                           "Enterprise Agreement"), zones=(), scale_percent=100, discount_percent=0)
+        shared = [self._make_series(seed, contract, m, contract_level=True) for m in CONTRACT_METRICS]
         for account in accounts:
-            self._series[account.id] = [self._make_series(seed, account, m) for m in catalog]
+            self._series[account.id] = [self._make_series(seed, account, m) for m in catalog] + shared
 
     @staticmethod
-    def _make_series(seed: int, account: Account, metric: Metric) -> _Series:
+    def _make_series(seed: int, account: Account, metric: Metric, contract_level: bool = False) -> _Series:
         # the discounted price, rounded so that ContractedUnitPrice (per pricing unit) keeps 10 decimals
         step = 10**4 // math.gcd(10**4, metric.block)
         contracted = round_div(metric.unit_price * (100 - account.discount_percent), 100 * step) * step
         typical = int(Decimal(metric.typical_daily) * MICRO) * account.scale_percent // 100
+        key = mix(seed, account.key, text_key(metric.id))
+
+        def templates(name: str | None) -> tuple[str, str | None]:
+            return (_template(account, metric, seed, contracted, False, name, contract_level),
+                    _template(account, metric, seed, contracted, True, name, contract_level)
+                    if metric.costs_present else None)
+
+        template, correction = templates(None)
         return _Series(
-            metric=metric, key=mix(seed, account.key, text_key(metric.id)), typical=typical,
+            metric=metric, key=key, typical=typical,
             granularity=MICRO if metric.decimals == 0 else 1, list_price=metric.unit_price,
             contracted_price=contracted, free_daily=metric.free_per_month * MICRO // 30,
-            template=_template(account, metric, seed, contracted, correction=False),
-            correction_template=_template(account, metric, seed, contracted, correction=True)
-            if metric.costs_present else None,
+            template=template, correction_template=correction,
+            float_encoded=metric.costs_present and splitmix(key ^ 0xF10A7) % FLOAT_ONE_IN == 0,
+            contract_level=contract_level,
+            renamed=templates(RENAMED[metric.id]) if metric.id in RENAMED else None,
         )
 
     def metric_ids(self, account_id: str) -> list[str]:
@@ -152,14 +192,15 @@ class CloudflareUsage:
         if metric is not None:
             series = [s for s in series if s.metric.id == metric]
         last_late = today.toordinal() - LATE_DAYS
+        renamed = self.rename_day is not None and today >= self.rename_day
         out: list[str] = []
         for ordinal in range(max(start, self.first_day).toordinal(), min(end, today).toordinal() + 1):
             day = _day_texts(ordinal)
             factor = self.restated.get((account_id, ordinal)) if self.restated else None
             for s in series:
-                if s.metric.late and ordinal > last_late:
+                if (s.metric.late and ordinal > last_late) or (s.contract_level and not self.contract_level):
                     continue
-                _append_day(out, s, ordinal, day, factor)
+                _append_day(out, s, ordinal, day, None if s.contract_level else factor, renamed)
             if self.raw:
                 out += [text for m, text in self.raw.get((account_id, ordinal), ()) if metric in (None, m)]
         return out
@@ -175,22 +216,24 @@ class CloudflareUsage:
         return ("[" + ",".join(self.records_json(account_id, start, end, today, metric)) + "]").encode()
 
 
-def _append_day(out: list[str], s: _Series, ordinal: int, day: tuple, factor: Decimal | None) -> None:
+def _append_day(out: list[str], s: _Series, ordinal: int, day: tuple, factor: Decimal | None,
+                renamed: bool = False) -> None:
     h = splitmix(s.key ^ ordinal)
+    template, correction_template = s.renamed if renamed and s.renamed else (s.template, s.correction_template)
     quantity = s.typical * WEEKDAY_PERCENT[day[4]] * (70 + h % 61) // 10_000
     if s.granularity == MICRO and (h >> 12) % 40 == 0:
         quantity = 0  # a quiet day: the record still exists, with zero usage
     quantity -= quantity % s.granularity
     quantity_text = str(quantity // MICRO) if s.granularity == MICRO else fixed(quantity, 6)
-    if s.correction_template is None:
-        out.append(s.template % (day[1], day[0], quantity_text, day[3], day[2]))
+    if correction_template is None:
+        out.append(template % (day[1], day[0], quantity_text, day[3], day[2]))
         return
     billable = max(0, quantity - s.free_daily)
-    out.append(s.template % _priced_values(s, day, quantity_text, quantity, billable, factor))
+    out.append(template % _priced_values(s, day, quantity_text, quantity, billable, factor))
     if (h >> 24) % CORRECTION_ONE_IN == 0:
         delta = max(s.granularity, quantity * (1 + (h >> 40) % 5) // 100)
         delta -= delta % s.granularity
-        out.append(s.correction_template % _priced_values(s, day, fixed(-delta, 6), -delta, -delta, factor))
+        out.append(correction_template % _priced_values(s, day, fixed(-delta, 6), -delta, -delta, factor))
 
 
 def _restated(cost: int, factor: Decimal) -> int:
@@ -201,6 +244,8 @@ def _priced_values(s: _Series, day: tuple, quantity_text: str, quantity: int, bi
                    factor: Decimal | None) -> tuple[str, ...]:
     """PRICED_SLOTS: list and contracted cost of all the quantity; billed (= effective) cost of what the free
     tier leaves."""
+    if s.float_encoded:
+        return _float_values(s, day, quantity_text, quantity, billable, factor)
     if quantity >= 0:  # the hot path, rounding half up inline
         half = _PRICE_TO_MONEY // 2
         list_cost = (quantity * s.list_price + half) // _PRICE_TO_MONEY
@@ -220,3 +265,19 @@ def _priced_values(s: _Series, day: tuple, quantity_text: str, quantity: int, bi
                                                                          MONEY_PLACES)
     return (day[1], day[0], quantity_text, billed_text, day[3], day[2], contracted_text, billed_text,
             list_text, pricing_quantity)
+
+
+def _float_values(s: _Series, day: tuple, quantity_text: str, quantity: int, billable: int,
+                  factor: Decimal | None) -> tuple[str, ...]:
+    """PRICED_SLOTS as a float64 service computes and prints them: products of floats, shortest repr."""
+    units = quantity / MICRO
+    list_price, contracted_price = s.list_price / 1e14, s.contracted_price / 1e14
+    scale = 1.0 if factor is None else float(factor)
+    list_cost, contracted = units * list_price * scale, units * contracted_price * scale
+    billed = billable / MICRO * contracted_price * scale
+    if quantity < 0:
+        billed = min(billed, -1e-10)  # a correction is always a credit
+    billed_text = float_text(billed)
+    pricing_quantity = quantity_text if s.metric.block == 1 else float_text(units / s.metric.block)
+    return (day[1], day[0], quantity_text, billed_text, day[3], day[2], float_text(contracted), billed_text,
+            float_text(list_cost), pricing_quantity)

@@ -2,9 +2,11 @@
 
 Transport kinds apply to any API request whose path matches: `status`, `rate_limit`, `delay`, `reset`,
 `truncate`, and two Cloudflare envelope faults answered with HTTP 200: `success_false` (`"success": false`
-with an error, code and message settable) and `null_result` (`"success": true, "result": null`). Two are protocol faults that only the request able to show them consumes: `expire_cursor`
-(the next Venice usage-history request carrying a cursor) and `insert_midwalk` (the next legacy Venice
-usage page that has rows).
+with an error, code and message settable) and `null_result` (`"success": true, "result": null`).
+Protocol faults are consumed only by the request able to show them: `expire_cursor` (the next
+Venice usage-history request carrying a cursor gets a 400; `message=` sets its wording), `repeat_cursor`
+(the next continuation answers with the cursor it was sent, as a broken server would) and `insert_midwalk`
+(the next legacy Venice usage page that has rows).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 
 TRANSPORT_KINDS = ("status", "rate_limit", "delay", "reset", "truncate", "success_false", "null_result")
 REPLY_KINDS = ("status", "rate_limit", "success_false", "null_result")  # answered instead of the real reply
-PROTOCOL_KINDS = ("expire_cursor", "insert_midwalk")
+PROTOCOL_KINDS = ("expire_cursor", "repeat_cursor", "insert_midwalk")
 _REQUIRED = {"status": "status", "delay": "seconds"}
 
 

@@ -10,6 +10,7 @@ binary float ever decides a digit the ETL has to match to the cent.
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 MASK64 = (1 << 64) - 1
 
@@ -68,3 +69,16 @@ def round_div(numerator: int, denominator: int) -> int:
     if 2 * r >= denominator:
         q += 1
     return -q if numerator < 0 else q
+
+
+def float_text(value: float) -> str:
+    """A float64 as JavaScript's JSON.stringify and Go's encoding/json write it: the shortest digits that
+    round-trip (17 significant at most, `0.30000000000000004`), exponent form below 1e-6 (`7e-7`)."""
+    text = repr(value)
+    if "e" not in text:
+        return text[:-2] if text.endswith(".0") else text
+    mantissa, exponent = text.split("e")
+    power = int(exponent)
+    if -7 < power < 21:
+        return format(Decimal(text), "f")
+    return f"{mantissa.removesuffix('.0')}e{'+' if power > 0 else '-'}{abs(power)}"

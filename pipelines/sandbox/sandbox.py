@@ -38,6 +38,7 @@ def _ms(day: date) -> int:
 class Sandbox:
     """The sandbox API server and its state. Test controls are plain attributes and methods:
     restricted_accounts, spending_limit_post_forbidden, venice_legacy_gone, venice_cursor_ttl_seconds,
+    venice_cursor_rejection (the 400's wording), gateway_max_buckets (a page limit, then `has_more`),
     slow_seconds (delay every data response), add_fault, set_today, restate, set_spending_limit;
     `requests` logs every request served (never a header, so never a token)."""
 
@@ -53,7 +54,9 @@ class Sandbox:
         self.venice_first_ms = _ms(self.venice_first_day)
         self._accounts = make_accounts(seed, accounts)
         self.account_ids: list[str] = [a.id for a in self._accounts]
-        self.cloudflare = CloudflareUsage(seed, self._accounts, catalog.metrics(metrics), self.first_day)
+        # a metric's display name changes the day after the sandbox starts: a later run's look-back sees it
+        self.cloudflare = CloudflareUsage(seed, self._accounts, catalog.metrics(metrics), self.first_day,
+                                          rename_day=self.today + timedelta(days=1))
         self.gateway = GatewayUsage(seed, self._accounts, _ms(self.first_day))
         self.spending_limits = SpendingLimits(self._accounts)
         self.ai = self.spending_limits  # the first sandbox's name; tests read sb.ai.limits[account]
@@ -67,6 +70,10 @@ class Sandbox:
         self.spending_limit_post_forbidden = False
         self.venice_legacy_gone = False
         self.venice_cursor_ttl_seconds: float = 600
+        # what an expired cursor's 400 says: not the word "expired", which the spec never promises
+        self.venice_cursor_rejection = "Invalid or stale cursor"
+        self.venice_csv_header: tuple[str, ...] | None = None
+        self.gateway_max_buckets: int | None = None  # AI Gateway history entries per answer, then has_more  # usage-history CSV header row, when overridden
         self.requests: list[dict] = []
         self._log_lock = threading.Lock()
         self._server: SandboxHTTPServer | None = None

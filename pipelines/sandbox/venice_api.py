@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from pipelines.sandbox.replies import Reply, Request, json_reply
-from pipelines.sandbox.venice_charges import CSV_COLUMNS, Charge, charge_json, served_texts
+from pipelines.sandbox.venice_charges import CSV_COLUMNS, DOTTED_CSV_COLUMNS, Charge, charge_json, served_texts
 
 if TYPE_CHECKING:
     from pipelines.sandbox.sandbox import Sandbox
@@ -78,8 +78,10 @@ def _usage_history(sb: Sandbox, request: Request) -> Reply:
                              {"cursor": "a continuation carries only the cursor", "conflicting": mixed})
         walk = _decode_cursor(query["cursor"])
         expired = time.time() - walk["i"] > sb.venice_cursor_ttl_seconds
-        if sb.take_fault(request.path, "expire_cursor") or expired:
-            raise BadRequest("Cursor expired", {"cursor": "start the walk again with startTimestamp"})
+        fault = sb.take_fault(request.path, "expire_cursor")
+        if fault or expired:  # the spec names no wording: "expired, tampered with, or issued to another user"
+            message = str(fault.params.get("message", "Cursor expired")) if fault else sb.venice_cursor_rejection
+            raise BadRequest(message, {"cursor": "start the walk again with startTimestamp"})
     else:
         now_ms = sb.now_ms()
         start = _instant(query, "startTimestamp", sb.venice_first_ms)
@@ -94,9 +96,11 @@ def _usage_history(sb: Sandbox, request: Request) -> Reply:
     cursor = None
     if more:
         cursor = _encode_cursor({**walk, "t": rows[-1].ts, "b": rows[-1].tiebreak, "i": time.time()})
+    if "cursor" in query and sb.take_fault(request.path, "repeat_cursor"):
+        cursor = query["cursor"]  # a broken server: the same page and the same cursor again
     if _wants_csv(request):
         headers = [("x-next-cursor", cursor)] if cursor else []
-        return Reply(200, to_csv(rows), "text/csv; charset=utf-8", headers)
+        return Reply(200, to_csv(rows, header=sb.venice_csv_header), "text/csv; charset=utf-8", headers)
     return json_page(rows, False, '"nextCursor":' + orjson.dumps(cursor).decode())
 
 
@@ -155,11 +159,12 @@ def json_page(rows: list[Charge], legacy: bool, tail: str) -> Reply:
     return Reply(200, body.encode())
 
 
-def to_csv(rows: list[Charge], legacy: bool = False) -> bytes:
-    """Header row, then one row per charge; the numbers are the very digits the JSON carries."""
+def to_csv(rows: list[Charge], legacy: bool = False, header: tuple[str, ...] | None = None) -> bytes:
+    """Header row (`header` overrides it), then one row per charge; the numbers are the very digits the JSON
+    carries."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(header or (CSV_COLUMNS if legacy else DOTTED_CSV_COLUMNS))
     writer.writerows(served_texts(row, legacy) for row in rows)  # csv writes None as an empty field
     return buffer.getvalue().encode()
 

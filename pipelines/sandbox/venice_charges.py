@@ -11,11 +11,13 @@ from typing import NamedTuple
 
 import orjson
 
-from pipelines.sandbox.hashing import fixed
+from pipelines.sandbox.hashing import fixed, float_text
 
 USD_PLACES = 10
 CSV_COLUMNS = ("timestamp", "sku", "pricePerUnitUsd", "units", "amount", "currency", "notes", "requestId",
                "inferenceExecutionTime", "promptTokens", "completionTokens")
+# Venice does not specify its CSV headers; usage-history names the details the way the seed page does
+DOTTED_CSV_COLUMNS = CSV_COLUMNS[:7] + tuple(f"inferenceDetails.{name}" for name in CSV_COLUMNS[7:])
 # Venice renamed VCU to DIEM; the legacy endpoint still calls DIEM charges from before the rename VCU
 VCU_RENAMED_MS = int(datetime(2026, 6, 1, tzinfo=UTC).timestamp() * 1000)
 _NO_DETAILS = (None, None, None, None)
@@ -47,8 +49,14 @@ class _Llm(NamedTuple):
 
 
 def _llm(model: str, input_price: int, output_price: int) -> _Llm:
-    return _Llm(f"{model}-llm-input-tokens", input_price, fixed(input_price, USD_PLACES),
-                f"{model}-llm-output-tokens", output_price, fixed(output_price, USD_PLACES))
+    """Token prices are float64 on Venice's side: `7e-7` on the wire, amounts are float products."""
+    return _Llm(f"{model}-llm-input-tokens", input_price, float_text(input_price / 10**USD_PLACES),
+                f"{model}-llm-output-tokens", output_price, float_text(output_price / 10**USD_PLACES))
+
+
+def _float_amount(units: int, price: int) -> str:
+    """-(units x price) as a float64 service computes and prints it: `-0.00023729999999999998`."""
+    return float_text(-(units * (price / 10**USD_PLACES)))
 
 
 # per-token prices in 1e-10 USD: $0.70 per million tokens = 7000
@@ -81,9 +89,9 @@ def event_rows(h: int, request_id: str, room: int) -> list[tuple]:
         prompt, completion = 20 + (h >> 36) % 6000, 5 + (h >> 48) % 1500
         details = (request_id, str(150 + (h >> 24) % 9000), str(prompt), str(completion))
         return [(llm.input_sku, llm.input_price_text, str(prompt),
-                 fixed(-prompt * llm.input_price, USD_PLACES), currency, "API inference", *details),
+                 _float_amount(prompt, llm.input_price), currency, "API inference", *details),
                 (llm.output_sku, llm.output_price_text, str(completion),
-                 fixed(-completion * llm.output_price, USD_PLACES), currency, "API inference", *details)]
+                 _float_amount(completion, llm.output_price), currency, "API inference", *details)]
     if kind < 9_200:
         sku, price = IMAGES[(h >> 32) % len(IMAGES)]
         units, notes = 1 + (h >> 40) % 4, "Image generation"

@@ -114,7 +114,7 @@ def ai_gateway(
             if table.num_rows:
                 yield table
             if rejected:
-                yield quarantined("ai_gateway", [Rejection(orjson.dumps(b).decode(), why, scope)
+                yield quarantined("ai_gateway", [Rejection(orjson.dumps(b, default=str).decode(), why, scope)
                                                  for b, why in rejected])
             if w_end.isoformat() > marks.get(scope, ""):
                 marks[scope] = w_end.isoformat()

@@ -8,9 +8,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.errors import UsageError
-from sources.arrow_records import Rejection, key_column, parse_page, reject_missing, snake_case_columns
-from sources.cloudflare_billing.settings import KEY_PARTS, RECORD_TYPE, REQUIRED, USAGE_PATH
+from sources.arrow_records import (
+    KEY_SEPARATOR, Rejection, key_column, parse_page, reject_missing, snake_case_columns,
+)
 from sources.cloudflare_api import check_envelope_body
+from sources.cloudflare_billing.settings import (
+    CHARGE_KEY_PARTS, RECORD_KEY_PARTS, RECORD_TYPE, REQUIRED, USAGE_PATH,
+)
 from sources.http_client import ApiClient, MalformedBody
 
 
@@ -32,12 +36,25 @@ def first_day_to_read(last_loaded: str | None, start_date: date, lookback_days: 
     return max(date.fromisoformat(last_loaded) - timedelta(days=lookback_days), start_date)
 
 
-def shape_records(table: pa.Table, position: str) -> tuple[pa.Table, list[Rejection]]:
-    """Snake-case the FOCUS names, quarantine rows without a key, and add the one-column merge key."""
+def shape_records(table: pa.Table, position: str, queried_account_id: str, metric: str | None = None
+                  ) -> tuple[pa.Table, list[Rejection]]:
+    """Snake-case the FOCUS names, quarantine rows the schema would refuse, add the queried account and the keys.
+
+    `metric` filters on x_billable_metric_id here: the API no longer takes `metric=` (the SDKs dropped it)."""
     table = snake_case_columns(table)
+    if metric and table.num_rows:
+        table = table.filter(pc.fill_null(pc.equal(table.column("x_billable_metric_id"), metric), False))
     table, rejections = reject_missing(table, REQUIRED, position)
+    queried = pa.array([queried_account_id] * table.num_rows, pa.string())
+    table = table.append_column(pa.field("queried_account_id", pa.string(), nullable=False), queried)
+    charge_key = key_column(table, CHARGE_KEY_PARTS)
+    table = table.append_column(pa.field("charge_key", pa.string(), nullable=False), charge_key)
+    # = key_column(table, RECORD_KEY_PARTS): the queried account is one non-null value per page, so its escaped
+    # text and a separator are prefixed to the charge key instead of joining every part a second time
+    prefix = key_column(pa.table({RECORD_KEY_PARTS[0]: pa.array([queried_account_id])}), RECORD_KEY_PARTS[:1])[0]
+    record_key = pc.binary_join_element_wise(prefix, charge_key, KEY_SEPARATOR)
     key = pa.field("record_key", pa.string(), nullable=False)
-    return last_per_key(table.append_column(key, key_column(table, KEY_PARTS))), rejections
+    return last_per_key(table.append_column(key, record_key)), rejections
 
 
 def last_per_key(table: pa.Table) -> pa.Table:
@@ -65,11 +82,10 @@ def parse_usage(body: bytes, position: str) -> tuple[pa.Table, list[Rejection], 
 
 def fetch_window(client: ApiClient, account_id: str, start: date, end: date, metric: str | None
                  ) -> tuple[pa.Table, list[Rejection]]:
+    """One account-window, asked exactly as the SDK asks (`from`, `to`); `metric` is filtered locally."""
     params = {"from": start.isoformat(), "to": end.isoformat()}
-    if metric:
-        params["metric"] = metric
     position = f"{account_id}:{start}..{end}"
     table, rejections, _ = client.request("GET", USAGE_PATH.format(account_id=account_id), params=params,
                                           parse=lambda response: parse_usage(response.content, position))
-    shaped, missing = shape_records(table, position)
+    shaped, missing = shape_records(table, position, account_id, metric)
     return shaped, rejections + missing

@@ -49,8 +49,13 @@ RECORD_TYPE = pa.struct([
     ("x_ZoneName", pa.string()),
 ])
 
-# Without these a record cannot be placed (whose, when, what) and would merge onto the wrong row.
-REQUIRED = ["billing_account_id", "charge_period_start", "x_billable_metric_name"]
-# The natural key: account, charge period, metric, zone, sub-account, region, charge class.
-KEY_PARTS = ["billing_account_id", "charge_period_start", "x_billable_metric_id", "x_billable_metric_name",
-             "x_zone_id", "sub_account_id", "region_id", "charge_class"]
+# What the SDK's schema requires to place a record (UsageGetAccountUsageV2ResponseItem): the metric and the
+# charge period. BillingAccountId is optional: "always omitted for usage measured at contract level".
+REQUIRED = ["charge_period_start", "x_billable_metric_id"]
+# The charge's natural key, ids only: a display name (x_BillableMetricName) can be renamed between two reads of
+# the same day, and a key holding it would load the record twice. A contract-level record has no account and
+# is served to every account of the contract: `charge_key` is the same for all of them.
+CHARGE_KEY_PARTS = ["billing_account_id", "charge_period_start", "x_billable_metric_id", "x_zone_id",
+                    "sub_account_id", "region_id", "charge_class"]
+# The merge key adds the account in the request URL, so each configured account's answer is kept as delivered.
+RECORD_KEY_PARTS = ["queried_account_id", *CHARGE_KEY_PARTS]

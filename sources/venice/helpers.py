@@ -1,8 +1,7 @@
-"""Venice HTTP details: errors and wait signals, page parsing (JSON and CSV), the charge key, the walks."""
+"""Venice HTTP details: errors and wait signals, the charge key, the walks (pages are parsed in pages.py)."""
 
 from __future__ import annotations
 
-import io
 import time
 from datetime import datetime, timedelta
 from typing import Iterator
@@ -11,18 +10,18 @@ import httpx
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
 from pipelines.errors import CredentialsRejected, FinopsError, ProviderFailing, UsageError
-from sources.arrow_records import Rejection, key_column, parse_page, reject_missing
-from sources.http_client import ApiClient, ApiStatusError, MalformedBody, RetryPolicy
+from sources.arrow_records import Rejection, key_column
+from sources.http_client import ApiClient, ApiStatusError, RetryPolicy
 from sources.prefetch import prefetched
+from sources.venice.pages import parse_csv, parse_json
 from sources.venice.settings import (
-    COLUMNS, CSV_TYPES, HISTORY_PAGE_SIZE, HISTORY_PATH, KEY_PARTS, LEGACY_PAGE_SIZE, LEGACY_PATH,
-    MAX_WALK_RESTARTS, RECORD_TYPE, REQUIRED,
+    HISTORY_PAGE_SIZE, HISTORY_PATH, KEY_PARTS, LEGACY_PAGE_SIZE, LEGACY_PATH, MAX_PAGES_PER_WINDOW,
+    MAX_WALK_RESTARTS,
 )
 
-Page = tuple[pa.Table, list[Rejection]]
+Page = tuple[pa.Table, list[Rejection]]  # a page's rows and its rejected records
 
 
 def describe_error(response: httpx.Response) -> ApiStatusError:
@@ -34,11 +33,21 @@ def describe_error(response: httpx.Response) -> ApiStatusError:
             message += f" ({orjson.dumps(body['details']).decode()})"
     except (orjson.JSONDecodeError, AttributeError):
         pass
-    reset = response.headers.get("x-ratelimit-reset-requests")  # a Unix timestamp, not a delay
-    wait = None
-    if reset and reset.replace(".", "", 1).isdigit():
-        wait = max(0.0, float(reset) - time.time())
-    return ApiStatusError(response.status_code, message, wait_seconds=wait)
+    return ApiStatusError(response.status_code, message, wait_seconds=wait_signal(response.headers))
+
+
+def _number(text: str | None) -> float | None:
+    return float(text) if text and text.strip().replace(".", "", 1).isdigit() else None
+
+
+def wait_signal(headers: httpx.Headers) -> float | None:
+    """Seconds Venice asks us to wait: `x-ratelimit-reset-requests` (a Unix time, what billing sends), then
+    `X-RateLimit-Reset` (a Unix time, its inference endpoints' per-minute cap), then `Retry-After` (seconds)."""
+    for name in ("x-ratelimit-reset-requests", "X-RateLimit-Reset"):
+        reset = _number(headers.get(name))
+        if reset is not None:
+            return max(0.0, reset - time.time())
+    return _number(headers.get("Retry-After"))
 
 
 def venice_client(base_url: str, api_key: str, policy: RetryPolicy) -> ApiClient:
@@ -57,50 +66,6 @@ def classify(exc: ApiStatusError, api: str) -> FinopsError:
     if exc.status == 400:
         return UsageError(f"Venice refused the request (HTTP 400: {exc.message}).")
     return ProviderFailing(f"Venice failed (HTTP {exc.status}: {exc.message}).")
-
-
-def _flatten(table: pa.Table) -> pa.Table:
-    """JSON pages: inferenceDetails.* become top-level columns, as in the CSV export."""
-    details = table.column("inferenceDetails").combine_chunks()
-    names = {"requestId": "requestId", "inferenceExecutionTime": "inferenceExecutionTime",
-             "promptTokens": "promptTokens", "completionTokens": "completionTokens"}
-    table = table.drop_columns(["inferenceDetails"])
-    for i, field in enumerate(details.type):
-        values = pc.struct_field(details, [i])
-        table = table.append_column(names.get(field.name, field.name), values)
-    return table
-
-
-def shape(table: pa.Table, position: str) -> Page:
-    """Our columns from either format; VCU (Venice's old name for DIEM) is reported as DIEM."""
-    delivered = table.column("currency")
-    normalized = pc.if_else(pc.equal(delivered, "VCU"), pa.scalar("DIEM"), delivered)
-    out = pa.table({
-        "timestamp": table.column("timestamp"), "sku": table.column("sku"),
-        "price_per_unit_usd": table.column("pricePerUnitUsd"), "units": table.column("units"),
-        "amount": table.column("amount"), "currency": normalized, "currency_delivered": delivered,
-        "notes": table.column("notes"), "request_id": table.column("requestId"),
-        "inference_execution_time_ms": table.column("inferenceExecutionTime"),
-        "prompt_tokens": table.column("promptTokens"), "completion_tokens": table.column("completionTokens"),
-    })
-    return reject_missing(out.select(COLUMNS), REQUIRED, position)
-
-
-def parse_json(body: bytes, position: str) -> tuple[pa.Table, list[Rejection], dict]:
-    table, rejections, others = parse_page(body, "data", RECORD_TYPE, position)
-    shaped, missing = shape(_flatten(table), position)
-    return shaped, rejections + missing, others
-
-
-def parse_csv(body: bytes, position: str) -> Page:
-    if not body.strip():
-        return shape(pa.schema(list(CSV_TYPES.items())).empty_table(), position)
-    try:
-        table = pa_csv.read_csv(io.BytesIO(body), convert_options=pa_csv.ConvertOptions(
-            column_types=CSV_TYPES, strings_can_be_null=True, quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise MalformedBody(f"unreadable CSV page ({exc})", body) from None
-    return shape(table, position)
 
 
 class ChargeKeys:
@@ -150,10 +115,18 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+class CursorRejected(Exception):
+    """A 400 answering a request that carried only a cursor: Venice's spec says restart the walk."""
+
+
 def _history_pages(client: ApiClient, params: dict[str, str], fmt: str, position: str
                    ) -> Iterator[tuple[pa.Table, list[Rejection], str | None]]:
-    """Each page of one cursor walk, parsed inside the retry (a truncated body is fetched again)."""
+    """Each page of one cursor walk, parsed inside the retry (a truncated body is fetched again).
+
+    A server that repeats a cursor, or keeps paging past what a window can hold, would keep the run (and the
+    lock) for ever: either ends the window with ProviderFailing (exit 4)."""
     headers = {"Accept": "text/csv"} if fmt == "csv" else {"Accept": "application/json"}
+    seen: set[str] = set()
 
     def parse(response: httpx.Response) -> tuple[pa.Table, list[Rejection], str | None]:
         if fmt == "csv":
@@ -161,21 +134,36 @@ def _history_pages(client: ApiClient, params: dict[str, str], fmt: str, position
         table, rejections, others = parse_json(response.content, position)
         return table, rejections, others.get("nextCursor")
 
-    while True:
-        table, rejections, cursor = client.request("GET", HISTORY_PATH, params=params, headers=headers, parse=parse)
+    for _page in range(MAX_PAGES_PER_WINDOW):
+        try:
+            table, rejections, cursor = client.request("GET", HISTORY_PATH, params=params, headers=headers,
+                                                       parse=parse)
+        except ApiStatusError as exc:
+            if exc.status == 400 and set(params) == {"cursor"}:
+                raise CursorRejected(exc.message) from None
+            raise
         yield table, rejections, cursor
         if not cursor:
             return
+        if cursor in seen:
+            raise ProviderFailing(f"Venice sent the same nextCursor twice while walking {position}: the walk "
+                                  f"would never end. Stopped; the next run reads this window again.")
+        seen.add(cursor)
         params = {"cursor": cursor}
+    raise ProviderFailing(f"Venice: more than {MAX_PAGES_PER_WINDOW} pages for {position} (more than "
+                          f"{MAX_PAGES_PER_WINDOW * HISTORY_PAGE_SIZE} charges): the cursor walk is not "
+                          f"ending. Stopped; if the volume is real, lower SOURCES__VENICE__WINDOW_DAYS.")
 
 
 def walk_history(client: ApiClient, start: datetime, end: datetime, fmt: str) -> Iterator[Page]:
-    """Follow nextCursor through [start, end); an expired cursor restarts the walk from the window's start.
-    Rows read again after a restart carry the same keys and are not yielded twice, so every load package
-    holds each key once (the merge can skip its dedup pass). The next page is fetched while this one is
-    keyed and handed on."""
+    """Follow nextCursor through [start, end); a rejected cursor (any 400 to a cursor-only request: expired,
+    tampered with, issued to another user, whatever the wording) restarts the walk from the window's start,
+    at most MAX_WALK_RESTARTS times. Rows read again after a restart carry the same keys and are not yielded
+    twice, so every load package holds each key once (the merge can skip its dedup pass). The next page is
+    fetched while this one is keyed and handed on."""
     position = f"{iso(start)}..{iso(end)}"
     yielded: list[pa.Array] = []
+    rejected = ""
     for attempt in range(MAX_WALK_RESTARTS + 1):
         keys = ChargeKeys()
         params = {"startTimestamp": iso(start), "endTimestamp": iso(end), "pageSize": str(HISTORY_PAGE_SIZE)}
@@ -188,10 +176,10 @@ def walk_history(client: ApiClient, start: datetime, end: datetime, fmt: str) ->
                 yielded.append(keyed.column("record_key").combine_chunks())
                 yield keyed, rejections
             return
-        except ApiStatusError as exc:
-            if not (exc.status == 400 and "expired" in exc.message.lower()):
-                raise
-    raise ProviderFailing(f"Venice: cursors kept expiring while walking {position}; try a smaller window_days.")
+        except CursorRejected as exc:
+            rejected = str(exc)
+    raise ProviderFailing(f"Venice rejected the cursor {MAX_WALK_RESTARTS + 1} times while walking {position} "
+                          f"(last answer: HTTP 400 {rejected}); try a smaller SOURCES__VENICE__WINDOW_DAYS.")
 
 
 def walk_legacy(client: ApiClient, start: datetime, end: datetime, fmt: str) -> list[Page]:

@@ -10,7 +10,9 @@ LEGACY_PAGE_SIZE = 500
 TABLE = "venice_billing_usage"
 DEFAULT_LOOKBACK_DAYS = 3
 DEFAULT_WINDOW_DAYS = 7
-MAX_WALK_RESTARTS = 3  # expired cursors or pages shifted under an offset walk
+MAX_WALK_RESTARTS = 3  # rejected cursors or pages shifted under an offset walk
+# A walk past this many pages is not ending (a server repeating itself): 10M charges in one window
+MAX_PAGES_PER_WINDOW = 10_000
 
 _MONEY = pa.decimal128(38, 10)
 
@@ -41,6 +43,8 @@ CSV_TYPES = {
 COLUMNS = ["timestamp", "sku", "price_per_unit_usd", "units", "amount", "currency", "currency_delivered", "notes",
            "request_id", "inference_execution_time_ms", "prompt_tokens", "completion_tokens"]
 REQUIRED = ["timestamp", "sku", "amount", "currency"]
+# A CSV page without these columns cannot be mapped at all (quarantined whole, not retried)
+CSV_REQUIRED = ["timestamp", "sku", "amount", "currency", "units"]
 # Everything delivered: two charges equal in all of these are two real charges, told apart by an ordinal.
 KEY_PARTS = ["timestamp", "sku", "price_per_unit_usd", "units", "amount", "currency_delivered", "notes",
              "request_id", "inference_execution_time_ms", "prompt_tokens", "completion_tokens"]

@@ -120,3 +120,24 @@ def test_spend_vs_limit_matches_a_hand_computed_case_with_a_projected_breach(cli
         ("slow", datetime(2026, 10, 1, tzinfo=utc), datetime(2026, 11, 1, tzinfo=utc), Decimal("120"), 1000000,
          Decimal("0.01"), Decimal("120") + Decimal(10) * (21 * 24 + 12), None),
     ]
+
+
+def test_a_window_answered_with_has_more_is_split_until_every_bucket_is_loaded_once(sandbox, cli, workdir,
+                                                                                   monkeypatch):
+    sandbox.gateway_max_buckets = 100  # a 7-day hour window holds 504 entries: it must be split, repeatedly
+    point_at(monkeypatch, sandbox, venice=False)
+    result = cli("backfill", "--start", "2026-10-01", "--end", "2026-10-14", "--sources", "ai_gateway")
+    assert result.code == 0, result.output
+    assert loaded(workdir, "hour") == served(sandbox, "hour")
+    assert loaded(workdir, "day") == served(sandbox, "day")
+    starts = [int(r["query"]["start_time"]) for r in sandbox.requests if r["api"] == "ai_gateway"]
+    assert len(starts) > 2 * 3 * 2  # more requests than windows: split
+
+
+def test_a_float_spending_limit_amount_is_read_as_whole_cents(sandbox, cli, workdir, monkeypatch):
+    account = sandbox.account_ids[0]
+    sandbox.set_spending_limit(account, True, 12345.5, "monthly", "fixed")  # the SDK types amount float
+    point_at(monkeypatch, sandbox, venice=False)
+    result = cli("spending-limit", "get", "--sources", "ai_gateway")
+    assert result.code == 0, result.output
+    assert "12,346" in result.stdout  # whole cents, half-even (the previous code truncated)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from conftest import CLOUDFLARE_TOKEN, TODAY, point_at, query
 
-ROWS_SQL = ("SELECT billing_account_id, charge_period_start::DATE, x_billable_metric_id, x_zone_id, charge_class, "
+ROWS_SQL = ("SELECT queried_account_id, billing_account_id, charge_period_start::DATE, x_billable_metric_id, x_zone_id, charge_class, "
             "billed_cost, consumed_quantity FROM finops.cloudflare_billable_usage ORDER BY ALL")
 
 
@@ -16,7 +16,7 @@ def served(sb, start: date, end: date) -> list[tuple]:
     for account in sb.account_ids:
         for r in sb.expected_cloudflare_records(account, start, end):
             cost = r.get("BilledCost")
-            rows.append((r["BillingAccountId"], date.fromisoformat(r["ChargePeriodStart"][:10]),
+            rows.append((account, r.get("BillingAccountId"), date.fromisoformat(r["ChargePeriodStart"][:10]),
                          r.get("x_BillableMetricId"), r.get("x_ZoneId"), r.get("ChargeClass"),
                          None if cost is None else Decimal(str(cost)).quantize(Decimal("1e-10")),
                          Decimal(str(r["ConsumedQuantity"])).quantize(Decimal("1e-10"))))
@@ -91,7 +91,7 @@ def test_late_records_are_picked_up_by_the_next_run(sandbox, cli, workdir, monke
     after = loaded(workdir)
     assert after == served(sandbox, start, later)
     late = set(after) - set(before)
-    assert any(row[1] <= TODAY for row in late), "the sandbox serves late records; some must be new"
+    assert any(row[2] <= TODAY for row in late), "the sandbox serves late records; some must be new"
     # the incremental run re-read a look-back, not the whole history
     assert all(r["query"]["from"] >= (TODAY - timedelta(days=3)).isoformat() for r in usage_requests(sandbox))
 
@@ -143,7 +143,7 @@ def test_a_restricted_account_is_reported_not_covered_while_the_others_load(sand
     result = cli("backfill", "--start", "2026-10-01", "--end", "2026-10-05", "--sources", "cloudflare_billing")
     assert result.code == 6, result.output
     assert f"NOT COVERED account {refused}" in result.stdout
-    accounts = {a for (a,) in query(workdir, "SELECT DISTINCT billing_account_id FROM finops.cloudflare_billable_usage")}
+    accounts = {a for (a,) in query(workdir, "SELECT DISTINCT queried_account_id FROM finops.cloudflare_billable_usage")}
     assert accounts == set(sandbox.account_ids) - {refused}
     status = cli("status", "--sources", "cloudflare_billing")
     assert status.code == 0 and "NOT COVERED" in status.stdout and refused in status.stdout

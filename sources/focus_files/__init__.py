@@ -1,0 +1,124 @@
+"""Other providers' FOCUS exports (AWS, Azure, Google Cloud, OCI, ...): CSV, gzip CSV or Parquet files in any
+folder or bucket dlt's `filesystem` source can list, loaded into one table in our FOCUS 1.3 shape."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterator
+
+import dlt
+import orjson
+from dlt.sources.filesystem import filesystem
+
+from pipelines.errors import ProviderFailing
+from sources.arrow_records import Rejection
+from sources.focus_files.helpers import (
+    Export, detect_version, missing_mandatory, parse_exports, read_batches, shape,
+)
+from sources.focus_files.settings import (
+    DECIMAL_COLUMNS, FILE_COLUMNS, FOCUS_1_3_COLUMNS, JSON_COLUMNS, SOURCE, TABLE, TIME_COLUMNS,
+)
+from sources.loading import MERGE_DEDUPLICATED
+from sources.quarantine import quarantined
+from sources.run_report import SourceReport
+
+log = logging.getLogger("finops_etl")
+
+_naming = dlt.common.normalizers.naming.snake_case.NamingConvention()
+COLUMN_HINTS: dict[str, dict[str, Any]] = {
+    **{_naming.normalize_identifier(c): {"data_type": "decimal", "precision": 38, "scale": 10}
+       for c in DECIMAL_COLUMNS},
+    **{_naming.normalize_identifier(c): {"data_type": "timestamp", "timezone": True} for c in TIME_COLUMNS},
+    **{_naming.normalize_identifier(c): {"data_type": "json"} for c in JSON_COLUMNS},
+    **{_naming.normalize_identifier(c): {"data_type": "text"} for c in FOCUS_1_3_COLUMNS
+       if c not in DECIMAL_COLUMNS + TIME_COLUMNS + JSON_COLUMNS},
+    "x_export_provider": {"data_type": "text", "nullable": False},
+    "x_focus_version": {"data_type": "text", "nullable": False},
+    "x_file": {"data_type": "text", "nullable": False, "merge_key": True},
+    "x_file_modified": {"data_type": "timestamp", "timezone": True, "nullable": False},
+    "x_file_size": {"data_type": "bigint"},
+    "x_row": {"data_type": "bigint", "nullable": False},
+}
+assert set(FILE_COLUMNS) <= set(COLUMN_HINTS)
+
+
+@dlt.source(name=SOURCE, section="focus_files", max_table_nesting=0)
+def focus_files(exports: Any = dlt.config.value, report: Any = None) -> Any:
+    """Every configured export's files. Incremental by file: a file is read again only when its size or
+    modification time changed, and then its rows replace the rows the earlier version of the file gave."""
+    configured = parse_exports(exports)
+    report = report or SourceReport(SOURCE)
+
+    @dlt.resource(name=TABLE, primary_key=("x_file", "x_row"), merge_key="x_file",
+                  write_disposition=MERGE_DEDUPLICATED, columns=COLUMN_HINTS)
+    def cost_and_usage() -> Iterator[Any]:
+        state = dlt.current.resource_state()
+        seen: dict[str, dict[str, Any]] = state.setdefault("files", {})
+        marks: dict[str, str] = state.setdefault("last_loaded", {})
+        for export in configured:
+            bucket, glob = export.bucket_and_glob
+            read = 0
+            for item in filesystem(bucket_url=bucket, file_glob=glob):  # file items, one by one
+                version = {"modified": item["modification_date"].isoformat(), "size": item.get("size_in_bytes")}
+                known = seen.get(item["file_url"])
+                if known and {k: known.get(k) for k in version} == version:
+                    continue  # unchanged since it was loaded (or quarantined)
+                outcome: dict[str, Any] = {}
+                yield from read_file(export, item, report, outcome)
+                seen[item["file_url"]] = {**version, **outcome}
+                read += 1
+                report.add(windows=1)
+            loaded = [f["modified"] for url, f in seen.items() if f.get("export") == export.url]
+            if loaded:
+                marks[f"{export.provider} {export.url}"] = f"{max(loaded)} ({len(loaded)} files)"
+            log.info("focus_files: %s %s: %d new or changed file(s)", export.provider, export.url, read)
+
+    return cost_and_usage
+
+
+def read_file(export: Export, item: Any, report: SourceReport, outcome: dict[str, Any]) -> Iterator[Any]:
+    """One file's rows in our shape. A file that is not FOCUS (mandatory columns missing) or cannot be opened
+    goes to `_rejected_records` whole, once per version of the file; a file that breaks midway stops the
+    run (its rows so far must not replace the earlier version's)."""
+    outcome.update(export=export.url, rows=0)
+    batches = read_batches(item)
+    try:
+        first = next(batches, None)
+    except Exception as exc:  # noqa: BLE001 - any reader error on open: the file is not readable as CSV/Parquet
+        yield _reject_file(item, report, outcome, f"unreadable file: {type(exc).__name__}: {exc}")
+        return
+    if first is None:
+        yield _reject_file(item, report, outcome, "unreadable file: no header")
+        return
+    missing = missing_mandatory(first.column_names)
+    if missing:
+        yield _reject_file(item, report, outcome,
+                           f"not a FOCUS file: missing mandatory column(s) {', '.join(missing)}")
+        return
+    version = export.focus_version or detect_version(first.column_names)
+    outcome["version"] = version
+    row = 1
+    table: Any = first
+    while table is not None:
+        shaped, rejections = shape(table, version, export.provider, item, row)
+        row += table.num_rows
+        outcome["rows"] += shaped.num_rows
+        if shaped.num_rows:
+            yield shaped
+        if rejections:
+            report.add(rejected=len(rejections))
+            yield quarantined(SOURCE, rejections)
+        try:
+            table = next(batches, None)
+        except Exception as exc:  # noqa: BLE001 - the rest of the file is unreadable
+            raise ProviderFailing(f"focus_files: {item['file_url']} is unreadable after row {row - 1}: "
+                                  f"{type(exc).__name__}: {exc}") from None
+
+
+def _reject_file(item: Any, report: SourceReport, outcome: dict[str, Any], reason: str) -> Any:
+    log.warning("focus_files: %s: %s", item["file_url"], reason)
+    outcome["rejected"] = reason
+    report.add(rejected=1)
+    payload = orjson.dumps({"file": item["file_url"], "modified": item["modification_date"].isoformat(),
+                            "size": item.get("size_in_bytes")}).decode()
+    return quarantined(SOURCE, [Rejection(payload, reason, item["file_url"])])

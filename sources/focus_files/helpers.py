@@ -23,6 +23,7 @@ from sources.focus_files.values import to_decimal, to_json_text, to_utc
 
 _naming = NamingConvention()
 _GLOB_CHARS = "*?["
+_NOT_NULL = {"x_export_provider", "x_focus_version", "x_file", "x_file_modified", "x_row"}
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,8 @@ def shape(table: pa.Table, version: str, provider: str, file_item: Any, first_ro
         "x_row": rows,
     })
     shaped = pa.table(out)
+    # the file columns are never NULL: say so, as the table's hints do
+    shaped = shaped.cast(pa.schema([f.with_nullable(f.name not in _NOT_NULL) for f in shaped.schema]))
     shaped = shaped.rename_columns([_naming.normalize_identifier(c) for c in shaped.column_names])
     if not bad_why:
         return shaped, []

@@ -51,6 +51,11 @@ COLUMN_HINTS: dict[str, dict[str, Any]] = {
 }
 assert set(FILE_COLUMNS) <= set(COLUMN_HINTS)
 
+# The table's contract, given with each page rather than on the resource: dlt starts every table variant from
+# the resource's own hints, and `_rejected_records` (a variant) must not get our columns and keys.
+TABLE_HINTS = dlt.mark.make_hints(table_name=TABLE, primary_key=["x_file", "x_row"], merge_key="x_file",
+                                  write_disposition=MERGE_DEDUPLICATED, columns=COLUMN_HINTS)
+
 
 @dlt.source(name=SOURCE, section="focus_files", max_table_nesting=0)
 def focus_files(exports: Any = dlt.config.value, report: Any = None) -> Any:
@@ -59,8 +64,7 @@ def focus_files(exports: Any = dlt.config.value, report: Any = None) -> Any:
     configured = parse_exports(exports)
     report = report or SourceReport(SOURCE)
 
-    @dlt.resource(name=TABLE, primary_key=("x_file", "x_row"), merge_key="x_file",
-                  write_disposition=MERGE_DEDUPLICATED, columns=COLUMN_HINTS)
+    @dlt.resource(name=TABLE, write_disposition=MERGE_DEDUPLICATED)  # keys and columns: TABLE_HINTS
     def cost_and_usage() -> Iterator[Any]:
         state = dlt.current.resource_state()
         seen: dict[str, dict[str, Any]] = state.setdefault("files", {})
@@ -114,7 +118,7 @@ def read_file(export: Export, item: Any, report: SourceReport, outcome: dict[str
         row += table.num_rows
         outcome["rows"] += shaped.num_rows
         if shaped.num_rows:
-            yield shaped
+            yield dlt.mark.with_hints(shaped, TABLE_HINTS, create_table_variant=True)
         if rejections:
             report.add(rejected=len(rejections))
             yield quarantined(SOURCE, rejections)

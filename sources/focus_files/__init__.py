@@ -53,8 +53,12 @@ assert set(FILE_COLUMNS) <= set(COLUMN_HINTS)
 
 # The table's contract, given with each page rather than on the resource: dlt starts every table variant from
 # the resource's own hints, and `_rejected_records` (a variant) must not get our columns and keys.
-TABLE_HINTS = dlt.mark.make_hints(table_name=TABLE, primary_key=["x_file", "x_row"], merge_key="x_file",
-                                  write_disposition=MERGE_DEDUPLICATED, columns=COLUMN_HINTS)
+# The merge key alone replaces a file's rows: (x_file, x_row) is unique by construction, and naming it as
+# primary key too makes dlt's DELETE an OR-join that ran out of DuckDB's 256 MB on a 200k-row re-delivery.
+TABLE_HINTS = dlt.mark.make_hints(table_name=TABLE, merge_key="x_file", write_disposition=MERGE_DEDUPLICATED,
+                                  columns=COLUMN_HINTS)
+APPEND_HINTS = dlt.mark.make_hints(table_name=TABLE, merge_key="x_file", write_disposition="append",
+                                   columns=COLUMN_HINTS)
 
 
 @dlt.source(name=SOURCE, section="focus_files", max_table_nesting=0)
@@ -69,28 +73,44 @@ def focus_files(exports: Any = dlt.config.value, report: Any = None) -> Any:
         state = dlt.current.resource_state()
         seen: dict[str, dict[str, Any]] = state.setdefault("files", {})
         marks: dict[str, str] = state.setdefault("last_loaded", {})
+        plan = files_to_read(configured, seen)
+        # Rows of a file never loaded cannot be in the table: append them (one COPY); a re-delivered file
+        # needs the merge, which deletes the rows of its earlier version.
+        redelivered = any(seen.get(item["file_url"], {}).get("rows") for _, item, _ in plan)
+        hints = TABLE_HINTS if redelivered else APPEND_HINTS
+        for export, item, version in plan:
+            outcome: dict[str, Any] = {}
+            yield from read_file(export, item, report, outcome, hints)
+            seen[item["file_url"]] = {**version, **outcome}
+            report.add(windows=1)
         for export in configured:
-            bucket, glob = export.bucket_and_glob
-            read = 0
-            for item in filesystem(bucket_url=bucket, file_glob=glob):  # file items, one by one
-                version = {"modified": item["modification_date"].isoformat(), "size": item.get("size_in_bytes")}
-                known = seen.get(item["file_url"])
-                if known and {k: known.get(k) for k in version} == version:
-                    continue  # unchanged since it was loaded (or quarantined)
-                outcome: dict[str, Any] = {}
-                yield from read_file(export, item, report, outcome)
-                seen[item["file_url"]] = {**version, **outcome}
-                read += 1
-                report.add(windows=1)
-            loaded = [f["modified"] for url, f in seen.items() if f.get("export") == export.url]
+            loaded = [f["modified"] for f in seen.values() if f.get("export") == export.url]
             if loaded:
                 marks[f"{export.provider} {export.url}"] = f"{max(loaded)} ({len(loaded)} files)"
-            log.info("focus_files: %s %s: %d new or changed file(s)", export.provider, export.url, read)
+            log.info("focus_files: %s %s: %d new or changed file(s)", export.provider, export.url,
+                     sum(1 for e, _, _ in plan if e is export))
 
     return cost_and_usage
 
 
-def read_file(export: Export, item: Any, report: SourceReport, outcome: dict[str, Any]) -> Iterator[Any]:
+def files_to_read(configured: list[Export], seen: dict[str, dict[str, Any]]) -> list[tuple[Export, Any, dict]]:
+    """Each export's files (dlt's `filesystem` lists them) that are new or changed in size or modification
+    time; a file matched by two exports is read once, for the first."""
+    plan, planned = [], set()
+    for export in configured:
+        bucket, glob = export.bucket_and_glob
+        for item in filesystem(bucket_url=bucket, file_glob=glob):  # file items, one by one
+            version = {"modified": item["modification_date"].isoformat(), "size": item.get("size_in_bytes")}
+            known = seen.get(item["file_url"])
+            if item["file_url"] in planned or (known and {k: known.get(k) for k in version} == version):
+                continue  # unchanged since it was loaded (or quarantined)
+            plan.append((export, item, version))
+            planned.add(item["file_url"])
+    return plan
+
+
+def read_file(export: Export, item: Any, report: SourceReport, outcome: dict[str, Any],
+              hints: Any = None) -> Iterator[Any]:
     """One file's rows in our shape. A file that is not FOCUS (mandatory columns missing) or cannot be opened
     goes to `_rejected_records` whole, once per version of the file; a file that breaks midway stops the
     run (its rows so far must not replace the earlier version's)."""
@@ -118,7 +138,7 @@ def read_file(export: Export, item: Any, report: SourceReport, outcome: dict[str
         row += table.num_rows
         outcome["rows"] += shaped.num_rows
         if shaped.num_rows:
-            yield dlt.mark.with_hints(shaped, TABLE_HINTS, create_table_variant=True)
+            yield dlt.mark.with_hints(shaped, hints or TABLE_HINTS, create_table_variant=True)
         if rejections:
             report.add(rejected=len(rejections))
             yield quarantined(SOURCE, rejections)

@@ -29,7 +29,7 @@ def _day(value: str) -> date:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--sources", help="comma-separated subset: cloudflare_billing,ai_gateway,venice")
+    common.add_argument("--sources", help="comma-separated subset: cloudflare_billing,ai_gateway,venice,focus_files")
     common.add_argument("--log-format", choices=("text", "json"), default="text",
                         help="json: one JSON object per line, for log shippers")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging")

@@ -15,11 +15,13 @@ DATA_TABLES = {
     "cloudflare_billing": ["cloudflare_billable_usage"],
     "ai_gateway": ["ai_gateway_usage_history", "ai_gateway_spending_limits"],
     "venice": ["venice_billing_usage"],
+    "focus_files": ["focus_files_cost_and_usage"],
 }
 STATE_KEYS = {  # where each source keeps its high-water marks in the dlt state
     "cloudflare_billing": ("cloudflare_billable_usage", "last_loaded_day"),
     "ai_gateway": ("ai_gateway_usage_history", "last_loaded"),
     "venice": ("venice_billing_usage", "last_loaded"),
+    "focus_files": ("focus_files_cost_and_usage", "last_loaded"),
 }
 
 

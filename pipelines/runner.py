@@ -24,12 +24,13 @@ log = logging.getLogger("finops_etl")
 
 PIPELINE_NAME = "finops_etl"
 DATASET_NAME = "finops"
-SOURCE_NAMES = ("cloudflare_billing", "ai_gateway", "venice")
+SOURCE_NAMES = ("cloudflare_billing", "ai_gateway", "venice", "focus_files")
 DUCKDB_MEMORY_LIMIT = "256MB"
 CREDENTIAL_HINTS = {
     "cloudflare_billing": "SOURCES__CLOUDFLARE__API_TOKEN and SOURCES__CLOUDFLARE__ACCOUNT_IDS",
     "ai_gateway": "SOURCES__CLOUDFLARE__API_TOKEN and SOURCES__CLOUDFLARE__ACCOUNT_IDS",
     "venice": "SOURCES__VENICE__API_KEY",
+    "focus_files": "SOURCES__FOCUS_FILES__EXPORTS",
 }
 
 
@@ -117,6 +118,9 @@ def build_source(name: str, report: SourceReport, backfill: tuple[date, date] | 
     if name == "ai_gateway":
         from sources.ai_gateway import ai_gateway
         return ai_gateway(report=report, **window)
+    if name == "focus_files":  # whole files, incremental by file: a backfill window does not apply
+        from sources.focus_files import focus_files
+        return focus_files(report=report)
     from sources.venice import venice
     return venice(report=report, **window)
 

@@ -16,9 +16,13 @@ log = logging.getLogger("finops_etl")
 
 def _finish_load(pipeline: dlt.Pipeline, outcome: RunOutcome, transform: bool) -> None:
     """After the sources: rebuild the models (if asked), then record the run for `status`."""
+    from pipelines.destinations import is_lake
     from pipelines.history import record_run
 
-    if transform and any(r.rows_loaded or r.result == "ok" for r in outcome.reports):
+    if transform and is_lake(pipeline):
+        log.info("transforms skipped: the filesystem destination (a lake) holds the raw tables only; "
+                 "cost_and_usage and the rollups need a warehouse destination")
+    elif transform and any(r.rows_loaded or r.result == "ok" for r in outcome.reports):
         try:
             from pipelines.transform import run_transforms
 
@@ -60,9 +64,12 @@ def backfill(args: argparse.Namespace) -> int:
 
 
 def transform(args: argparse.Namespace) -> int:
+    from pipelines.destinations import require_sql_engine
     from pipelines.transform import run_transforms
 
-    built = run_transforms(make_pipeline(), full_refresh=args.full_refresh)
+    pipeline = make_pipeline()
+    require_sql_engine(pipeline, "transform")
+    built = run_transforms(pipeline, full_refresh=args.full_refresh)
     print(f"built {len(built)} models: {', '.join(built)}")
     return 0
 

@@ -16,6 +16,7 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.progress import _NULL_COLLECTOR
 
+from pipelines.destinations import check_loadable, prepare_source
 from pipelines.errors import FinopsError, ProviderFailing, UsageError, worst_exit_code
 from sources.run_report import SourceReport
 
@@ -138,7 +139,7 @@ def run_source(pipeline: dlt.Pipeline, name: str, backfill: tuple[date, date] | 
         report.skipped = f"not configured (set {CREDENTIAL_HINTS[name]}; missing: {', '.join(exc.fields)})"
         return report
     try:
-        pipeline.run(source)
+        pipeline.run(prepare_source(pipeline, source))
         counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
         if pipeline.last_trace:
             log.debug("%s: %s", name, ", ".join(f"{s.step} {(s.finished_at - s.started_at).total_seconds():.2f}s"
@@ -167,6 +168,7 @@ def load(command: str, sources: list[str], backfill: tuple[date, date] | None = 
     if policy not in ("continue", "fail"):
         raise UsageError(f"FINOPS__ON_REJECTED_RECORDS must be 'continue' or 'fail', got {policy!r}")
     pipeline = make_pipeline(progress)
+    check_loadable(pipeline, sources)  # a destination that would degrade a merge to an append is refused up front
     outcome = RunOutcome(command, datetime.now(timezone.utc), fail_on_rejected=policy == "fail")
     with run_lock(pipeline.working_dir, command):
         for name in sources:

@@ -15,6 +15,7 @@ ROLLUPS = ["daily_costs", "monthly_costs", "ai_token_costs", "cost_anomalies", "
 INTEGERS = {"tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint", "uinteger", "ubigint",
             "int2", "int4", "int8"}
 FLOATS = {"double", "double precision", "real", "float", "float4", "float8"}
+TOKEN_COUNTS = {"x_prompt_tokens", "x_completion_tokens", "tokens_in", "tokens_out"}
 MONEY = pa.decimal128(38, 10)
 UTC = pa.timestamp("us", tz="UTC")
 
@@ -35,7 +36,7 @@ class Column:
 
 def export_type(name: str, data_type: str) -> pa.DataType:
     kind = data_type.lower().split("(")[0].strip()
-    if "tokens" in name:
+    if name in TOKEN_COUNTS:
         return pa.int64()
     if kind in ("decimal", "numeric"):
         return MONEY

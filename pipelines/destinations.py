@@ -77,8 +77,8 @@ def check_loadable(pipeline: dlt.Pipeline, sources: list[str]) -> None:
     caps = pipeline.destination.capabilities()
     for strategy, needed_by in NEEDED_STRATEGIES.items():
         supported = list(caps.supported_merge_strategies or [])
-        if caps.merge_strategies_selector is not None:
-            supported = caps.merge_strategies_selector(supported, table_schema={})
+        if caps.merge_strategies_selector is not None:  # e.g. athena merges only iceberg tables
+            supported = caps.merge_strategies_selector(supported, table_schema={"name": "_probe"})
         if strategy not in supported:
             raise UsageError(f"destination {destination_type(pipeline)} cannot merge with {strategy!r}, which "
                              f"{needed_by} need; a merge there would silently become an append. "

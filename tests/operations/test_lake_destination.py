@@ -70,3 +70,18 @@ def test_transform_and_export_on_a_lake_exit_2_naming_the_limitation(cli, lake, 
         assert result.code == 2, result.output
         assert "warehouse destination" in result.stderr and "raw tables only" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_warehouse_whose_merges_would_become_appends_is_refused(workdir):
+    """Athena merges only Iceberg tables: dlt's capabilities say so, and we refuse it before loading."""
+    import dlt
+
+    from pipelines.destinations import check_loadable
+    from pipelines.errors import UsageError
+
+    pipeline = dlt.pipeline(pipeline_name="probe", destination="athena", pipelines_dir=str(workdir / "dlt"))
+    with pytest.raises(UsageError, match="cannot merge with 'delete-insert'.*silently become an append") as caught:
+        check_loadable(pipeline, ["cloudflare_billing"])
+    assert caught.value.exit_code == 2
+    check_loadable(dlt.pipeline(pipeline_name="probe2", destination="postgres",
+                                pipelines_dir=str(workdir / "dlt")), ["cloudflare_billing", "ai_gateway"])

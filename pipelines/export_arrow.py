@@ -83,5 +83,14 @@ def _stream(client, target: ExportTarget, sql: str, args: tuple, columns: list[C
 
 
 def conform(batch: pa.Table, schema: pa.Schema) -> pa.Table:
-    """Rename to the export's names and cast to its types (safe casts: a lossy decimal raises)."""
-    return batch.rename_columns(schema.names).cast(schema)
+    """Rename to the export's names and cast to its types. Casts are safe (an overflow or a fractional token
+    count raises); a decimal finer than the export's scale (a ratio Postgres computed as unbounded NUMERIC)
+    is rounded half-even to it first, as DuckDB's CAST does on the fast path."""
+    batch = batch.rename_columns(schema.names)
+    for index, field in enumerate(schema):
+        column = batch.column(index)
+        if pa.types.is_decimal(field.type) and pa.types.is_decimal(column.type) and column.type.scale > field.type.scale:
+            widened = column.cast(pa.decimal256(76, column.type.scale))  # room for a carry: 9.99.. -> 10.0
+            batch = batch.set_column(index, field.name,
+                                     pc.round(widened, ndigits=field.type.scale, round_mode="half_to_even"))
+    return batch.cast(schema)

@@ -28,6 +28,7 @@ NEEDED_STRATEGIES = {"delete-insert": "the billing tables (re-read look-back day
 # the limit history needs scd2, so the source holding it is refused on a lake.
 LAKE_REFUSED_SOURCES = {"ai_gateway": "ai_gateway_spending_limits keeps each account's limit history with dlt's "
                                       "scd2 merge, which dlt does not support on Delta tables"}
+LAKE_REFUSED_SOURCES_CREDENTIAL = {"ai_gateway": "sources.cloudflare.api_token"}
 
 
 def destination_type(pipeline: dlt.Pipeline) -> str:
@@ -67,7 +68,9 @@ def check_loadable(pipeline: dlt.Pipeline, sources: list[str]) -> None:
         except ImportError:
             raise UsageError("FINOPS__TABLE_FORMAT=delta needs the deltalake package: "
                              "pip install 'finops-etl[lake]'") from None
-        refused = [name for name in sources if name in LAKE_REFUSED_SOURCES]
+        # a source without credentials is skipped anyway (one notice): refuse only what would really load
+        refused = [name for name in sources if name in LAKE_REFUSED_SOURCES and dlt.secrets.get(
+            LAKE_REFUSED_SOURCES_CREDENTIAL[name], str)]
         if refused:
             others = ",".join(name for name in sources if name not in LAKE_REFUSED_SOURCES)
             raise UsageError(f"{', '.join(refused)} cannot load into a Delta lake: "

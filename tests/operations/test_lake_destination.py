@@ -63,6 +63,13 @@ def test_the_spending_limit_history_is_refused_on_delta_which_has_no_scd2(sandbo
     assert not (lake / "finops").exists()
 
 
+def test_an_unconfigured_ai_gateway_does_not_block_a_lake(sandbox, cli, lake, monkeypatch):
+    point_at(monkeypatch, sandbox, cloudflare=False, FINOPS__TABLE_FORMAT="delta")
+    result = cli("backfill", "--start", "2026-10-01", "--end", "2026-10-02")
+    assert result.code == 0, result.output
+    assert rows(lake, "venice_billing_usage")
+
+
 def test_transform_and_export_on_a_lake_exit_2_naming_the_limitation(cli, lake, monkeypatch, tmp_path):
     monkeypatch.setenv("FINOPS__TABLE_FORMAT", "delta")
     for args in (("transform",), ("export", "--out", str(tmp_path / "out"))):

@@ -108,3 +108,17 @@ def require_sql_engine(pipeline: dlt.Pipeline, command: str) -> None:
             f"`{command}` needs a SQL warehouse destination: the filesystem destination (a lake) holds the raw "
             "tables only, as Delta tables that Spark, Trino, Athena or DuckDB read, and no cost_and_usage or "
             "rollups. Run the transforms against a warehouse (DESTINATION_TYPE=duckdb or postgres)")
+
+
+def lake_row_count(pipeline: dlt.Pipeline, table: str) -> int:
+    """Rows of a raw Delta table, read with deltalake: the filesystem sql_client's DuckDB would need its
+    `delta` extension, which it downloads at first use (and offline cannot)."""
+    from dlt.common.libs.deltalake import get_delta_tables
+
+    for schema in pipeline.schema_names:
+        try:
+            delta = get_delta_tables(pipeline, table, schema_name=schema)[table]
+        except (ValueError, KeyError):
+            continue  # not in this source's schema, or not created yet
+        return delta.to_pyarrow_dataset().count_rows()
+    return 0

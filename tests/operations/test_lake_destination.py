@@ -49,6 +49,8 @@ def test_an_overlapping_rerun_on_delta_never_duplicates_a_row(sandbox, cli, lake
         keys = [r["record_key"] for r in loaded]
         assert len(keys) == len(set(keys)), f"{table}: {len(keys) - len(set(keys))} duplicated rows"
         assert len(loaded) > counts[table]
+    status = cli("status", "--sources", "cloudflare_billing,venice")
+    assert status.code == 0 and all(f"{t}: {len(rows(lake, t))} rows" in status.stdout for t in counts), status.output
     # the overlap was re-read (the second backfill started inside the first) and replaced, not appended
     billed = sum(r["billed_cost"] or 0 for r in rows(lake, "cloudflare_billable_usage"))
     assert billed > 0

@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="finops-etl", description="Provider billing APIs into a FOCUS cost warehouse.",
                      epilog=EPILOG, parents=[common])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("run", parents=[common], help="incremental load of every configured source, then transforms")
+    run = sub.add_parser("run", parents=[common], help="incremental load of every configured source, then transforms")
+    run.add_argument("--report", metavar="PATH", help="write the HTML report to PATH at the end of the run")
     backfill = sub.add_parser("backfill", parents=[common], help="load a closed date range (inclusive)")
     backfill.add_argument("--start", type=_day, required=True)
     backfill.add_argument("--end", type=_day, required=True)
@@ -50,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", help="first billing month to export, YYYY-MM")
     export.add_argument("--focus-version", choices=("1.3", "1.2"), default="1.3")
     sub.add_parser("status", parents=[common], help="last loaded day, last result and rows per source")
+    report = sub.add_parser("report", parents=[common], help="one self-contained HTML report of the rollups")
+    report.add_argument("--out", default="report.html", help="the HTML file to write (default: report.html)")
+    report.add_argument("--month", help="the month to show, YYYY-MM (default: the latest month loaded)")
     sandbox = sub.add_parser("sandbox", parents=[common], help="serve the sandbox API on 127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8787)
     sandbox.add_argument("--seed", type=int, default=7)
@@ -77,33 +81,43 @@ def dispatch(args: argparse.Namespace) -> int:
         raise UsageError(f"--end {args.end} is before --start {args.start}")
     handlers = {
         "run": commands.run, "backfill": commands.backfill, "transform": commands.transform,
-        "export": commands.export, "status": commands.status, "sandbox": commands.sandbox,
+        "export": commands.export, "status": commands.status, "report": commands.report, "sandbox": commands.sandbox,
         "demo": commands.demo, "spending-limit": commands.spending_limit,
     }
     return handlers[args.command](args)
 
 
 def main(argv: list[str] | None = None) -> int:
-    log_format = "text"
+    log_format, verbose = "text", False
     try:
         args = build_parser().parse_args(argv)
-        log_format = args.log_format
-        configure_logging(log_format, args.verbose)
+        log_format, verbose = args.log_format, args.verbose
+        configure_logging(log_format, verbose)
         code = dispatch(args)
     except FinopsError as exc:
-        configure_logging(log_format, False)
-        logging.getLogger("finops_etl").error(exc.message, extra={"exit_code": exc.exit_code})
-        code = exc.exit_code
+        code = _report(exc, log_format, verbose)
     except KeyboardInterrupt:
         code = 130
     except Exception as exc:  # noqa: BLE001 - cron gets a one-line reason and exit 1, not a traceback
-        configure_logging(log_format, False)
-        logger = logging.getLogger("finops_etl")
-        logger.error(f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)",
-                     extra={"exit_code": 1})
-        logger.debug("traceback", exc_info=exc)
-        code = 1
+        code = _report(explain_failure(exc), log_format, verbose, cause=exc)
     sys.exit(code)
+
+
+def _report(error: FinopsError, log_format: str, verbose: bool, cause: BaseException | None = None) -> int:
+    """One line for cron; with -v the traceback too (logging is set up again: the error may predate it)."""
+    configure_logging(log_format, verbose)
+    logger = logging.getLogger("finops_etl")
+    logger.error(error.message, extra={"exit_code": error.exit_code})
+    logger.debug("traceback", exc_info=cause or error)
+    return error.exit_code
+
+
+def explain_failure(exc: Exception) -> FinopsError:
+    """An exception nothing classified: the warehouse's own failures get a named cause, the rest a type name."""
+    from pipelines.warehouse import warehouse_failure
+
+    return warehouse_failure(exc) or FinopsError(
+        f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)")
 
 
 if __name__ == "__main__":

@@ -15,24 +15,30 @@ log = logging.getLogger("finops_etl")
 
 
 def _finish_load(pipeline: dlt.Pipeline, outcome: RunOutcome, transform: bool) -> None:
-    """After the sources: rebuild the models (if asked), then record the run for `status`."""
+    """After the sources: rebuild the models (if asked), then record the run for `status`. Neither may stop
+    the summary from printing: their failures are reported in it."""
+    from pipelines.errors import FinopsError
     from pipelines.destinations import is_lake
     from pipelines.history import record_run
+    from pipelines.warehouse import warehouse_failure
 
     if transform and is_lake(pipeline):
         log.info("transforms skipped: the filesystem destination (a lake) holds the raw tables only; "
                  "cost_and_usage and the rollups need a warehouse destination")
-    elif transform and any(r.rows_loaded or r.result == "ok" for r in outcome.reports):
+    elif transform and any(r.rows_loaded or r.rows_finished or r.result == "ok" for r in outcome.reports):
         try:
             from pipelines.transform import run_transforms
 
             run_transforms(pipeline)
         except Exception as exc:  # noqa: BLE001 - reported in the summary, the load itself stands
-            from pipelines.errors import FinopsError
-
-            outcome.transform_error = exc if isinstance(exc, FinopsError) else FinopsError(
+            outcome.transform_error = exc if isinstance(exc, FinopsError) else warehouse_failure(exc) or FinopsError(
                 f"transforms failed: {type(exc).__name__}: {exc}")
-    record_run(pipeline, outcome)
+    try:
+        record_run(pipeline, outcome)
+    except Exception as exc:  # noqa: BLE001 - the history is a convenience; the summary is the record
+        log.debug("recording the run failed", exc_info=exc)
+        outcome.errors.append(warehouse_failure(exc) or FinopsError(
+            f"could not record the run in _run_history: {type(exc).__name__}: {exc}"))
 
 
 def _load_and_report(args: argparse.Namespace, command: str, backfill=None, transform: bool = True) -> int:
@@ -56,7 +62,32 @@ def _has_tqdm() -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    return _load_and_report(args, "run")
+    code = _load_and_report(args, "run")
+    return _write_report(args.report, code) if args.report else code
+
+
+def _write_report(out: str, code: int) -> int:
+    """The report at the end of a run: a failure to write it is reported, the run's own outcome stands."""
+    from pipelines.errors import FinopsError, worst_exit_code
+    from pipelines.report import build_report
+
+    try:
+        written = build_report(make_pipeline(), out)
+    except Exception as exc:  # noqa: BLE001 - the load stands; the report's failure is reported and counted
+        message = exc.message if isinstance(exc, FinopsError) else f"{type(exc).__name__}: {exc}"
+        log.error("report: %s", message)
+        return worst_exit_code([code, exc.exit_code if isinstance(exc, FinopsError) else 1])
+    print(f"report: {written.path} ({written.bytes:,} bytes)")
+    return code
+
+
+def report(args: argparse.Namespace) -> int:
+    from pipelines.report import build_report
+
+    written = build_report(make_pipeline(), args.out, month=args.month)
+    print(f"report for {written.month or 'no data'}: {written.path} ({written.bytes:,} bytes, "
+          f"{written.seconds:.1f} s){' - STALE: ' + '; '.join(written.stale) if written.stale else ''}")
+    return 0
 
 
 def backfill(args: argparse.Namespace) -> int:
@@ -122,4 +153,4 @@ def demo(args: argparse.Namespace) -> int:
         print(f"demo: sandbox API on {sb.url}; loading into ./finops_etl.duckdb", flush=True)
         code = _load_and_report(args, "demo")
     print_demo_summary(make_pipeline())
-    return code
+    return _write_report("report.html", code)

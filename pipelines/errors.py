@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pipelines.logs import redact
+
 
 class FinopsError(Exception):
     """Base class: a message a user can act on, and the process exit code it maps to."""
@@ -9,6 +11,9 @@ class FinopsError(Exception):
     exit_code = 1
 
     def __init__(self, message: str):
+        # Messages often quote a library's exception (an httpx header error quotes the header): redact here,
+        # so no summary line, log line or `_run_history` row can carry a token.
+        message = redact(message)
         super().__init__(message)
         self.message = message
 
@@ -17,6 +22,14 @@ class UsageError(FinopsError):
     """Bad command-line input or configuration (exit 2)."""
 
     exit_code = 2
+
+
+class WarehouseError(FinopsError):
+    """The warehouse could not be opened or written (locked, missing, read-only, corrupt, disk full): exit 1.
+
+    Nothing is lost: what was extracted waits in a pending package that the next run loads first."""
+
+    exit_code = 1
 
 
 class CredentialsRejected(FinopsError):

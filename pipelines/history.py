@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import dlt
+from dlt.pipeline.progress import _NULL_COLLECTOR
 
 from pipelines.runner import RunOutcome
 
@@ -31,9 +32,15 @@ def record_run(pipeline: dlt.Pipeline, outcome: RunOutcome) -> None:
         "not_covered": json.dumps(r.not_covered) if r.not_covered else None,
         "message": "; ".join(e.message for e in r.errors) or r.skipped,
     } for r in outcome.reports]
-    if rows:
+    if not rows:
+        return
+    # no progress lines for this bookkeeping load (the collector is the pipeline's, shared by every step)
+    collector, pipeline.collector = pipeline.collector, _NULL_COLLECTOR
+    try:
         pipeline.run(rows, table_name=HISTORY_TABLE, write_disposition="append", columns={
             "not_covered": {"data_type": "text"}, "message": {"data_type": "text"}})
+    finally:
+        pipeline.collector = collector
 
 
 def _high_water_marks(pipeline: dlt.Pipeline, source: str) -> dict[str, Any]:
@@ -80,3 +87,22 @@ def print_status(pipeline: dlt.Pipeline, sources: list[str]) -> None:
                     continue
                 rows = query(f"SELECT count(*) FROM {client.make_qualified_table_name(table)}")
                 print(f"  {table}: {rows[0][0] if rows else 0} rows")
+
+
+def last_loaded(pipeline: dlt.Pipeline, source: str) -> dict[str, Any]:
+    """Per account (and grain) of `source`, how far it is loaded: the high-water marks `status` prints."""
+    return _high_water_marks(pipeline, source)
+
+
+def last_run(client: Any, source: str) -> dict[str, Any] | None:
+    """The newest `_run_history` row of `source`, as a dict; None when it never ran (or nothing was loaded)."""
+    history = client.make_qualified_table_name(HISTORY_TABLE)
+    try:
+        with client.execute_query(f"SELECT started_at, command, result, exit_code, rows_loaded, not_covered, "
+                                  f"message FROM {history} WHERE source = %s ORDER BY started_at DESC LIMIT 1",
+                                  source) as cursor:
+            names = [c[0] for c in cursor.description]
+            row = cursor.fetchone()
+    except Exception:  # noqa: BLE001 - table not created yet
+        return None
+    return dict(zip(names, row, strict=True)) if row else None

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 import dlt
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigValueCannotBeCoercedException
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.progress import _NULL_COLLECTOR
 
 from pipelines.destinations import check_loadable, prepare_source
-from pipelines.errors import FinopsError, ProviderFailing, UsageError, worst_exit_code
+from sources.config_checks import config_type_error
+from pipelines.errors import FinopsError, UsageError, worst_exit_code
 from sources.run_report import SourceReport
 
 log = logging.getLogger("finops_etl")
@@ -40,10 +41,12 @@ class RunOutcome:
     reports: list[SourceReport] = field(default_factory=list)
     transform_error: FinopsError | None = None
     fail_on_rejected: bool = False
+    # failures of the run itself, not of one source (the warehouse, the run history)
+    errors: list[FinopsError] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        codes = [r.exit_code for r in self.reports]
+        codes = [r.exit_code for r in self.reports] + [e.exit_code for e in self.errors]
         if self.fail_on_rejected and any(r.rows_rejected for r in self.reports):
             codes.append(1)
         if self.transform_error:
@@ -68,8 +71,9 @@ def make_pipeline(progress: str | None = None) -> dlt.Pipeline:
     duckdb_file = None if configured else _default_duckdb_file()
     collector: Any = _NULL_COLLECTOR
     if progress == "log":  # plain progress lines through our own logger (stderr), not dlt's stdout
-        collector = dlt.progress.log(log_period=5.0, logger=logging.getLogger("finops_etl.progress"),
-                                     dump_system_stats=False)
+        from pipelines.progress import ProgressLines
+
+        collector = ProgressLines(log_period=5.0)
     elif progress:
         collector = progress
     pipeline = dlt.pipeline(pipeline_name=PIPELINE_NAME, dataset_name=DATASET_NAME,
@@ -130,39 +134,65 @@ def _root_cause(exc: BaseException) -> BaseException:
         seen = nxt
 
 
-def run_source(pipeline: dlt.Pipeline, name: str, backfill: tuple[date, date] | None) -> SourceReport:
-    report = SourceReport(name)
+def _step_failure(name: str, exc: PipelineStepFailed) -> FinopsError:
+    """What a failed dlt step means for cron: our own error if a resource raised one, the warehouse's named
+    cause if it was the warehouse, else the step and the library's message (exit 1: not the provider's)."""
+    from pipelines.warehouse import warehouse_failure
+
+    cause = _root_cause(exc)
+    if isinstance(cause, FinopsError):
+        return cause
+    log.debug("pipeline step failed", exc_info=exc)
+    return warehouse_failure(exc) or FinopsError(
+        f"{name}: the {exc.step} step failed: {type(cause).__name__}: {cause}")
+
+
+def run_source(pipeline: dlt.Pipeline, name: str, backfill: tuple[date, date] | None,
+               report: SourceReport | None = None) -> SourceReport:
+    report = report or SourceReport(name)
     started = time.monotonic()
     try:
         source = build_source(name, report, backfill)
     except ConfigFieldMissingException as exc:
         report.skipped = f"not configured (set {CREDENTIAL_HINTS[name]}; missing: {', '.join(exc.fields)})"
         return report
+    except ConfigValueCannotBeCoercedException as exc:
+        report.errors.append(config_type_error(name, exc))
+        return report
+    except FinopsError as exc:  # a configuration check
+        report.errors.append(exc)
+        return report
     try:
         pipeline.run(prepare_source(pipeline, source))
-        counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
-        if pipeline.last_trace:
+        trace = pipeline.last_trace
+        normalized = trace.last_normalize_info if trace else None
+        counts = normalized.row_counts if normalized else {}
+        if trace:
             log.debug("%s: %s", name, ", ".join(f"{s.step} {(s.finished_at - s.started_at).total_seconds():.2f}s"
-                                                  for s in pipeline.last_trace.steps))
-        report.rows_loaded = sum(n for table, n in counts.items()
-                                 if not table.startswith("_dlt") and table != "_rejected_records")
+                                                  for s in trace.steps))
+        report.rows_loaded = sum(n for table, n in counts.items() if _is_data_table(table))
     except PipelineStepFailed as exc:
-        cause = _root_cause(exc)
-        if not isinstance(cause, FinopsError):
-            log.debug("pipeline step failed", exc_info=exc)
-            cause = ProviderFailing(f"{name}: the {exc.step} step failed: {type(cause).__name__}: {cause}")
-        report.errors.append(cause)
+        report.errors.append(_step_failure(name, exc))
     except FinopsError as exc:
         report.errors.append(exc)
-    report.duration_seconds = time.monotonic() - started
+    report.duration_seconds += time.monotonic() - started
     return report
+
+
+def _is_data_table(table: str) -> bool:
+    return not table.startswith("_dlt") and table not in ("_rejected_records", "_run_history")
 
 
 def load(command: str, sources: list[str], backfill: tuple[date, date] | None = None,
          after_load: Callable[[dlt.Pipeline, RunOutcome], None] | None = None,
          progress: str | None = None) -> RunOutcome:
-    """Run each selected source, then `after_load` (transforms, run history) under the same lock."""
+    """Run each selected source, then `after_load` (transforms, run history) under the same lock.
+
+    Packages an interrupted run left behind are loaded first (dlt's `run` would load only those and skip the
+    extract it was asked for); a warehouse that cannot be opened ends the run before any request."""
     from pipelines.lock import run_lock
+    from pipelines.pending import finish_pending
+    from pipelines.warehouse import check_warehouse, warehouse_failure
 
     policy = dlt.config.get("finops.on_rejected_records", str) or "continue"
     if policy not in ("continue", "fail"):
@@ -170,9 +200,18 @@ def load(command: str, sources: list[str], backfill: tuple[date, date] | None = 
     pipeline = make_pipeline(progress)
     check_loadable(pipeline, sources)  # a destination that would degrade a merge to an append is refused up front
     outcome = RunOutcome(command, datetime.now(timezone.utc), fail_on_rejected=policy == "fail")
+    reports = {name: SourceReport(name) for name in sources}
     with run_lock(pipeline.working_dir, command):
+        try:
+            check_warehouse()
+            finish_pending(pipeline, reports)
+        except Exception as exc:  # noqa: BLE001 - whatever stops the run here, the summary still prints
+            outcome.errors.append(exc if isinstance(exc, FinopsError) else warehouse_failure(exc) or FinopsError(
+                f"finishing an interrupted run's packages failed: {type(exc).__name__}: {exc}"))
+            outcome.reports = list(reports.values())
+            return outcome
         for name in sources:
-            outcome.reports.append(run_source(pipeline, name, backfill))
+            outcome.reports.append(run_source(pipeline, name, backfill, reports[name]))
         if after_load is not None:
             after_load(pipeline, outcome)
     return outcome

@@ -15,7 +15,7 @@ RESULT_WORDS = {0: "done", 1: "failed", 2: "bad usage or configuration", 3: "cre
 def summary_rows(outcome: RunOutcome) -> list[dict]:
     return [{
         "source": r.source, "result": r.result, "requests": r.requests, "windows": r.windows,
-        "rows_loaded": r.rows_loaded, "rows_rejected": r.rows_rejected,
+        "rows_loaded": r.rows_loaded, "rows_from_interrupted_run": r.rows_finished, "rows_rejected": r.rows_rejected,
         "duration_seconds": round(r.duration_seconds, 2), "skipped": r.skipped,
         "not_covered": r.not_covered, "errors": [e.message for e in r.errors],
     } for r in outcome.reports]
@@ -27,6 +27,7 @@ def print_summary(outcome: RunOutcome, log_format: str = "text") -> None:
     if log_format == "json":
         print(json.dumps({"event": "run_summary", "command": outcome.command, "exit_code": code,
                           "result": RESULT_WORDS.get(code, "failed"), "sources": rows,
+                          "errors": [e.message for e in outcome.errors],
                           "transform_error": outcome.transform_error and outcome.transform_error.message}))
         return
     print(f"\nfinops-etl {outcome.command}: {RESULT_WORDS.get(code, 'failed')} (exit {code})")
@@ -35,7 +36,12 @@ def print_summary(outcome: RunOutcome, log_format: str = "text") -> None:
     for row in rows:
         print(f"{row['source']:<20}{row['result']:<10}{row['requests']:>9}{row['windows']:>9}"
               f"{row['rows_loaded']:>13,}{row['rows_rejected']:>10}{row['duration_seconds']:>9.1f}")
+    for error in outcome.errors:
+        print(f"  run: ERROR {error.message}")
     for row in rows:
+        if row["rows_from_interrupted_run"]:
+            print(f"  {row['source']}: also loaded {row['rows_from_interrupted_run']:,} row(s) an interrupted run "
+                  "had extracted")
         if row["skipped"]:
             print(f"  {row['source']}: skipped, {row['skipped']}")
         for _account, why in row["not_covered"].items():

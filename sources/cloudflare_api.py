@@ -43,6 +43,38 @@ def describe_error(response: httpx.Response) -> ApiStatusError:
     return ApiStatusError(response.status_code, message, code=code, wait_seconds=wait)
 
 
+class FailedEnvelope(ApiStatusError):
+    """An HTTP 200 whose envelope says the call failed (`success: false`, or no `result` where one is due).
+
+    A provider error, retried like a 5xx and then exit 4: taken as an empty result, it would let the high-water
+    mark pass days that were never read."""
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+def check_envelope(document: object) -> None:
+    """Raise FailedEnvelope unless `document` is a successful v4 envelope with a result."""
+    if not isinstance(document, dict):
+        return  # not an envelope at all: the parser's (MalformedBody's) business
+    if document.get("success") is not True:
+        errors = document.get("errors") or []
+        detail = "; ".join(f"code {e.get('code')}: {e.get('message')}" if isinstance(e, dict) else str(e)
+                           for e in errors) or "no errors listed"
+        raise FailedEnvelope(200, f"success: {orjson.dumps(document.get('success')).decode()} ({detail})")
+    if document.get("result") is None:
+        raise FailedEnvelope(200, "success: true but result: null")
+
+
+def check_envelope_body(body: bytes) -> None:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return
+    check_envelope(document)
+
+
 def pacing(response: httpx.Response) -> float | None:
     """Seconds to hold back when the `Ratelimit` header says the window is nearly used up."""
     match = _RATELIMIT.search(response.headers.get("Ratelimit", ""))

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import httpx
 import tenacity
 
-from pipelines.errors import ProviderFailing
+from pipelines.errors import ProviderFailing, UsageError
 from pipelines.logs import register_secret
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
@@ -60,9 +60,16 @@ class MalformedBody(Exception):
         self.body = body
 
 
+# Raised before anything reaches the network (a header httpx refuses, a scheme it cannot speak): our
+# configuration, not the provider; retrying cannot help.
+LOCAL_ERRORS = (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL)
+
+
 def _is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, ApiStatusError):
         return exc.retryable
+    if isinstance(exc, LOCAL_ERRORS):
+        return False
     return isinstance(exc, (httpx.TransportError, MalformedBody))
 
 
@@ -149,6 +156,11 @@ class ApiClient:
         )
         try:
             return retrying(self._send_once, method, path, parse, kwargs)
+        except LOCAL_ERRORS as exc:
+            raise UsageError(
+                f"{self.provider}: the request could not be sent ({method} {path}): {type(exc).__name__}: {exc}. "
+                f"Check the provider's BASE_URL and token settings."
+            ) from None
         except (httpx.TransportError, ApiStatusError, MalformedBody) as exc:
             if _is_retryable(exc) and not isinstance(exc, MalformedBody):
                 raise ProviderFailing(

@@ -15,6 +15,8 @@ class SourceReport:
     requests: int = 0
     rows_rejected: int = 0
     rows_loaded: int = 0
+    # rows of packages an interrupted run left pending, loaded at the start of this run
+    rows_finished: int = 0
     duration_seconds: float = 0.0
     skipped: str | None = None
     # account (or scope) -> what to ask the provider for; the rest of the source still loaded

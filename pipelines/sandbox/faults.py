@@ -1,7 +1,8 @@
 """Faults on demand: `add_fault(path_regex, kind, times, **params)`, consumed in the order they were added.
 
 Transport kinds apply to any API request whose path matches: `status`, `rate_limit`, `delay`, `reset`,
-`truncate`. Two are protocol faults that only the request able to show them consumes: `expire_cursor`
+`truncate`, and two Cloudflare envelope faults answered with HTTP 200: `success_false` (`"success": false`
+with an error, code and message settable) and `null_result` (`"success": true, "result": null`). Two are protocol faults that only the request able to show them consumes: `expire_cursor`
 (the next Venice usage-history request carrying a cursor) and `insert_midwalk` (the next legacy Venice
 usage page that has rows).
 """
@@ -12,7 +13,8 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-TRANSPORT_KINDS = ("status", "rate_limit", "delay", "reset", "truncate")
+TRANSPORT_KINDS = ("status", "rate_limit", "delay", "reset", "truncate", "success_false", "null_result")
+REPLY_KINDS = ("status", "rate_limit", "success_false", "null_result")  # answered instead of the real reply
 PROTOCOL_KINDS = ("expire_cursor", "insert_midwalk")
 _REQUIRED = {"status": "status", "delay": "seconds"}
 

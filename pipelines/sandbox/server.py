@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 from pipelines.sandbox import cloudflare_api, control, venice_api
-from pipelines.sandbox.faults import TRANSPORT_KINDS, Fault
+from pipelines.sandbox.faults import REPLY_KINDS, TRANSPORT_KINDS, Fault
 from pipelines.sandbox.replies import Reply, Request, reason
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def dispatch(sb: Sandbox, request: Request) -> tuple[Reply, str | None]:
         time.sleep(float(fault.params["seconds"]))
     if budget is not None and not budget.allowed:
         reply = cloudflare_api.cf_rate_limited(budget.reset_seconds)
-    elif fault is not None and fault.kind in ("status", "rate_limit"):
+    elif fault is not None and fault.kind in REPLY_KINDS:
         reply = _fault_reply(fault, cloudflare)
     else:
         reply = _answer(sb, request, cloudflare)
@@ -71,6 +71,11 @@ def _answer(sb: Sandbox, request: Request, cloudflare: bool) -> Reply:
 
 
 def _fault_reply(fault: Fault, cloudflare: bool) -> Reply:
+    if fault.kind == "success_false":
+        return cloudflare_api.cf_error(200, int(fault.params.get("code", 10002)),
+                                       str(fault.params.get("message", "Internal error: please try again")))
+    if fault.kind == "null_result":
+        return Reply(200, b'{"success":true,"errors":[],"messages":[],"result":null}')
     if fault.kind == "rate_limit":
         wait = float(fault.params.get("retry_after", 1))
         return cloudflare_api.cf_rate_limited(wait) if cloudflare else venice_api.venice_rate_limited(wait)

@@ -12,6 +12,7 @@ from pipelines.errors import AccessRefused
 from sources.ai_gateway.helpers import fetch_limit, fetch_usage
 from sources.ai_gateway.settings import DEFAULT_REQUEST_HOURS, GRAINS, LIMITS_TABLE, PERMISSION, USAGE_TABLE
 from sources.arrow_records import Rejection
+from sources.config_checks import check_account_ids, check_common, check_number
 from sources.cloudflare_api import DEFAULT_BASE_URL, classify, cloudflare_client
 from sources.cloudflare_billing.helpers import parse_day
 from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
@@ -38,8 +39,15 @@ def ai_gateway(
     report: Any = None,
 ) -> Any:
     """Same token, accounts and base URL as cloudflare_billing (config section `cloudflare`)."""
-    last_day = parse_day(end_date, "end_date")
-    first_day = parse_day(start_date, "start_date")
+    last_day = parse_day(end_date, "SOURCES__CLOUDFLARE__END_DATE")
+    first_day = parse_day(start_date, "SOURCES__CLOUDFLARE__START_DATE")
+    check_common("cloudflare", token=api_token, token_field="api_token", base_url=base_url,
+                 base_url_example=DEFAULT_BASE_URL, timeout_seconds=timeout_seconds,
+                 max_retry_seconds=max_retry_seconds, lookback_days=lookback_days, start=first_day, end=last_day)
+    check_account_ids(account_ids, "SOURCES__CLOUDFLARE__ACCOUNT_IDS")
+    check_number(concurrency, "SOURCES__CLOUDFLARE__CONCURRENCY", minimum=1, whole=True)
+    if request_hours is not None:
+        check_number(request_hours, "SOURCES__CLOUDFLARE__REQUEST_HOURS", minimum=1, whole=True)
     backfill = (parse_day(backfill_start, "--start"), parse_day(backfill_end, "--end"))
     client = cloudflare_client(base_url, api_token, RetryPolicy(timeout_seconds=timeout_seconds,
                                                                 max_retry_seconds=max_retry_seconds),

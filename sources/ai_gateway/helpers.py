@@ -9,6 +9,7 @@ import orjson
 import pyarrow as pa
 
 from sources.ai_gateway.settings import SPENDING_LIMIT_PATH, USAGE_HISTORY_PATH
+from sources.cloudflare_api import check_envelope
 from sources.http_client import ApiClient, MalformedBody
 
 USAGE_SCHEMA = pa.schema([
@@ -31,9 +32,11 @@ def from_ms(value: float | int | None) -> datetime | None:
 
 def _json(response) -> dict:  # noqa: ANN001 - an httpx.Response
     try:
-        return orjson.loads(response.content)
+        document = orjson.loads(response.content)
     except orjson.JSONDecodeError as exc:
         raise MalformedBody(f"response is not valid JSON ({exc})", response.content) from None
+    check_envelope(document)
+    return document
 
 
 def usage_rows(payload: dict, account_id: str, grain: str) -> tuple[list[dict], list[tuple[dict, str]]]:

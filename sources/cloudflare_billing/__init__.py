@@ -11,6 +11,7 @@ import dlt
 import pendulum
 
 from pipelines.errors import AccessRefused
+from sources.config_checks import check_account_ids, check_common, check_number
 from sources.cloudflare_api import DEFAULT_BASE_URL, classify, cloudflare_client
 from sources.cloudflare_billing.helpers import fetch_window, first_day_to_read, parse_day
 from sources.cloudflare_billing.settings import (
@@ -50,8 +51,16 @@ def cloudflare_billing(
     before it, because Cloudflare delivers late and restated records. A backfill reads exactly
     [backfill_start, backfill_end] and moves the state forward only if it ends later.
     """
-    today = parse_day(end_date, "end_date") or pendulum.today("UTC").date()
-    first_day = parse_day(start_date, "start_date") or first_of_last_month(today)
+    configured_end = parse_day(end_date, "SOURCES__CLOUDFLARE__END_DATE")
+    configured_start = parse_day(start_date, "SOURCES__CLOUDFLARE__START_DATE")
+    check_common("cloudflare", token=api_token, token_field="api_token", base_url=base_url,
+                 base_url_example=DEFAULT_BASE_URL, timeout_seconds=timeout_seconds,
+                 max_retry_seconds=max_retry_seconds, lookback_days=lookback_days,
+                 start=configured_start, end=configured_end)
+    check_account_ids(account_ids, "SOURCES__CLOUDFLARE__ACCOUNT_IDS")
+    check_number(concurrency, "SOURCES__CLOUDFLARE__CONCURRENCY", minimum=1, whole=True)
+    today = configured_end or pendulum.today("UTC").date()
+    first_day = configured_start or first_of_last_month(today)
     backfill = (parse_day(backfill_start, "--start"), parse_day(backfill_end, "--end"))
     policy = RetryPolicy(timeout_seconds=timeout_seconds, max_retry_seconds=max_retry_seconds)
     client = cloudflare_client(base_url, api_token, policy, max_connections=max(concurrency, 1))

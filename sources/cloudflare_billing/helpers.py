@@ -10,7 +10,8 @@ import pyarrow.compute as pc
 from pipelines.errors import UsageError
 from sources.arrow_records import Rejection, key_column, parse_page, reject_missing, snake_case_columns
 from sources.cloudflare_billing.settings import KEY_PARTS, RECORD_TYPE, REQUIRED, USAGE_PATH
-from sources.http_client import ApiClient
+from sources.cloudflare_api import check_envelope_body
+from sources.http_client import ApiClient, MalformedBody
 
 
 def parse_day(value: str | date | None, name: str) -> date | None:
@@ -48,15 +49,27 @@ def last_per_key(table: pa.Table) -> pa.Table:
     return table.take(sorted(last.values()))
 
 
+def parse_usage(body: bytes, position: str) -> tuple[pa.Table, list[Rejection], dict]:
+    """The records of one response, once its envelope says it succeeded. The envelope is read again (a full
+    JSON parse) only when it may have failed: the fast path's fields say success is not true, or no records
+    came back (a `result: null` reads as an empty list there)."""
+    try:
+        table, rejections, others = parse_page(body, "result", RECORD_TYPE, position)
+    except MalformedBody:
+        check_envelope_body(body)  # a failed envelope is the provider's error, not a malformed body
+        raise
+    if others.get("success") is not True or (table.num_rows == 0 and not rejections):
+        check_envelope_body(body)
+    return table, rejections, others
+
+
 def fetch_window(client: ApiClient, account_id: str, start: date, end: date, metric: str | None
                  ) -> tuple[pa.Table, list[Rejection]]:
     params = {"from": start.isoformat(), "to": end.isoformat()}
     if metric:
         params["metric"] = metric
     position = f"{account_id}:{start}..{end}"
-    table, rejections, _ = client.request(
-        "GET", USAGE_PATH.format(account_id=account_id), params=params,
-        parse=lambda response: parse_page(response.content, "result", RECORD_TYPE, position),
-    )
+    table, rejections, _ = client.request("GET", USAGE_PATH.format(account_id=account_id), params=params,
+                                          parse=lambda response: parse_usage(response.content, position))
     shaped, missing = shape_records(table, position)
     return shaped, rejections + missing

@@ -13,6 +13,7 @@ from sources.arrow_records import Rejection
 from sources.batching import ArrowBatcher
 from sources.loading import MERGE_DEDUPLICATED, loaded_marks
 from sources.cloudflare_billing.helpers import parse_day
+from sources.config_checks import check_common
 from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
 from sources.quarantine import quarantined
 from sources.run_report import SourceReport
@@ -47,8 +48,11 @@ def venice(
         raise UsageError(f"SOURCES__VENICE__FORMAT must be 'json' or 'csv', got {format!r}")
     if window_days < 1:
         raise UsageError("SOURCES__VENICE__WINDOW_DAYS must be at least 1")
-    last_day = parse_day(end_date, "end_date")
-    first_day = parse_day(start_date, "start_date")
+    last_day = parse_day(end_date, "SOURCES__VENICE__END_DATE")
+    first_day = parse_day(start_date, "SOURCES__VENICE__START_DATE")
+    check_common("venice", token=api_key, token_field="api_key", base_url=base_url,
+                 base_url_example=DEFAULT_BASE_URL, timeout_seconds=timeout_seconds,
+                 max_retry_seconds=max_retry_seconds, lookback_days=lookback_days, start=first_day, end=last_day)
     backfill = (parse_day(backfill_start, "--start"), parse_day(backfill_end, "--end"))
     client = venice_client(base_url, api_key, RetryPolicy(timeout_seconds=timeout_seconds,
                                                           max_retry_seconds=max_retry_seconds))

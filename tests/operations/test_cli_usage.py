@@ -40,3 +40,18 @@ def test_a_source_without_credentials_is_skipped_with_a_notice(sandbox, cli, wor
                  "cloudflare_billing,venice")
     assert result.code == 0, result.output
     assert "venice: skipped" in result.stdout and "SOURCES__VENICE__API_KEY" in result.stdout
+
+
+def test_verbose_shows_the_traceback_it_promises(cli, workdir, monkeypatch):
+    # fails before: cli.py set logging back to non-verbose before logging the traceback at debug level
+    from pipelines import commands
+
+    def broken(args):
+        raise RuntimeError("something nobody classified")
+
+    monkeypatch.setattr(commands, "status", broken)
+    quiet = cli("status")
+    assert quiet.code == 1 and "run with -v for the traceback" in quiet.stderr and "Traceback" not in quiet.stderr
+    verbose = cli("status", "-v")
+    assert verbose.code == 1
+    assert "Traceback (most recent call last)" in verbose.stderr and "in broken" in verbose.stderr

@@ -1,0 +1,61 @@
+"""A run after a crash finishes what the crashed run left pending, then does the work it was asked for."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from conftest import point_at, query
+from pipelines.runner import build_source, make_pipeline
+from sources.run_report import SourceReport
+
+CRASHED = (date(2026, 10, 1), date(2026, 10, 5))
+
+
+def leave_pending(stage: str) -> None:
+    """What a run killed in normalize (an extracted package) or in load (a normalized one) leaves behind."""
+    pipeline = make_pipeline()
+    pipeline.extract(build_source("cloudflare_billing", SourceReport("cloudflare_billing"), CRASHED))
+    if stage == "load":
+        pipeline.normalize()
+    assert pipeline.has_pending_data
+
+
+def served(sb, start: date, end: date) -> int:
+    return sum(len(sb.expected_cloudflare_records(a, start, end)) for a in sb.account_ids)
+
+
+# fails before: "load" exited 1 (AttributeError on last_normalize_info), "normalize" exited 0 having loaded
+# only the old package (requests 0, windows 0) and never the range asked for
+@pytest.mark.parametrize("stage", ["normalize", "load"])
+def test_a_rerun_after_a_crash_loads_the_pending_package_and_the_range_asked_for(sandbox, cli, workdir, monkeypatch,
+                                                                                 stage):
+    point_at(monkeypatch, sandbox, venice=False)
+    leave_pending(stage)
+    result = cli("backfill", "--start", "2026-10-10", "--end", "2026-10-12", "--sources", "cloudflare_billing",
+                 "--log-format", "json")
+    assert result.code == 0, result.output
+    (source,) = json.loads(result.stdout.strip().splitlines()[-1])["sources"]
+    assert source["windows"] == 3 and source["requests"] == 3
+    assert source["rows_loaded"] == served(sandbox, date(2026, 10, 10), date(2026, 10, 12))
+    assert source["rows_from_interrupted_run"] == served(sandbox, *CRASHED)
+    days = query(workdir, "SELECT DISTINCT CAST(charge_period_start AS DATE) FROM finops.cloudflare_billable_usage")
+    assert len(days) == 8  # 1..5 from the crashed run, 10..12 asked for now
+    (rows, keys) = query(workdir, "SELECT count(*), count(DISTINCT record_key) FROM finops.cloudflare_billable_usage")[0]
+    assert rows == keys == served(sandbox, *CRASHED) + served(sandbox, date(2026, 10, 10), date(2026, 10, 12))
+    # the models were built too
+    assert query(workdir, "SELECT count(*) FROM finops.cost_and_usage")[0][0] == rows  # only Cloudflare is loaded
+
+
+def test_the_rerun_prints_no_dlt_log_lines_or_progress_blocks(sandbox, cli_process, workdir, monkeypatch):
+    # fails before: dlt's "2026-...|[WARNING]|pid|thread|dlt|pipeline.py|run:801|The pipeline `run` method will
+    # now load the pending load packages..." and dlt's multi-line "----- Load ... -----" counter blocks
+    point_at(monkeypatch, sandbox, venice=False)
+    leave_pending("load")
+    result = cli_process("backfill", "--start", "2026-10-10", "--end", "2026-10-12", "--sources", "cloudflare_billing")
+    assert result.code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines and all(line.startswith("finops-etl: ") for line in lines), result.stderr
+    assert "|[WARNING]|" not in result.stderr and "-----" not in result.stderr

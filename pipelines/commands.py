@@ -18,10 +18,14 @@ def _finish_load(pipeline: dlt.Pipeline, outcome: RunOutcome, transform: bool) -
     """After the sources: rebuild the models (if asked), then record the run for `status`. Neither may stop
     the summary from printing: their failures are reported in it."""
     from pipelines.errors import FinopsError
+    from pipelines.destinations import is_lake
     from pipelines.history import record_run
     from pipelines.warehouse import warehouse_failure
 
-    if transform and any(r.rows_loaded or r.rows_finished or r.result == "ok" for r in outcome.reports):
+    if transform and is_lake(pipeline):
+        log.info("transforms skipped: the filesystem destination (a lake) holds the raw tables only; "
+                 "cost_and_usage and the rollups need a warehouse destination")
+    elif transform and any(r.rows_loaded or r.rows_finished or r.result == "ok" for r in outcome.reports):
         try:
             from pipelines.transform import run_transforms
 
@@ -91,9 +95,12 @@ def backfill(args: argparse.Namespace) -> int:
 
 
 def transform(args: argparse.Namespace) -> int:
+    from pipelines.destinations import require_sql_engine
     from pipelines.transform import run_transforms
 
-    built = run_transforms(make_pipeline(), full_refresh=args.full_refresh)
+    pipeline = make_pipeline()
+    require_sql_engine(pipeline, "transform")
+    built = run_transforms(pipeline, full_refresh=args.full_refresh)
     print(f"built {len(built)} models: {', '.join(built)}")
     return 0
 

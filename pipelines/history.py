@@ -54,6 +54,8 @@ def _high_water_marks(pipeline: dlt.Pipeline, source: str) -> dict[str, Any]:
 
 
 def print_status(pipeline: dlt.Pipeline, sources: list[str]) -> None:
+    from pipelines.destinations import is_lake, lake_row_count
+
     try:
         pipeline.sync_destination()
     except Exception:  # noqa: BLE001 - nothing loaded yet is a valid status
@@ -82,6 +84,9 @@ def print_status(pipeline: dlt.Pipeline, sources: list[str]) -> None:
             for scope, mark in sorted(_high_water_marks(pipeline, source).items()):
                 print(f"  {scope}: loaded through {mark}")
             for table in DATA_TABLES[source]:
+                if is_lake(pipeline):
+                    print(f"  {table}: {lake_row_count(pipeline, table)} rows")
+                    continue
                 rows = query(f"SELECT count(*) FROM {client.make_qualified_table_name(table)}")
                 print(f"  {table}: {rows[0][0] if rows else 0} rows")
 

@@ -16,6 +16,7 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException, Con
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.progress import _NULL_COLLECTOR
 
+from pipelines.destinations import check_loadable, prepare_source
 from sources.config_checks import config_type_error
 from pipelines.errors import FinopsError, UsageError, worst_exit_code
 from sources.run_report import SourceReport
@@ -166,7 +167,7 @@ def run_source(pipeline: dlt.Pipeline, name: str, backfill: tuple[date, date] | 
         report.errors.append(exc)
         return report
     try:
-        pipeline.run(source)
+        pipeline.run(prepare_source(pipeline, source))
         trace = pipeline.last_trace
         normalized = trace.last_normalize_info if trace else None
         counts = normalized.row_counts if normalized else {}
@@ -201,6 +202,7 @@ def load(command: str, sources: list[str], backfill: tuple[date, date] | None = 
     if policy not in ("continue", "fail"):
         raise UsageError(f"FINOPS__ON_REJECTED_RECORDS must be 'continue' or 'fail', got {policy!r}")
     pipeline = make_pipeline(progress)
+    check_loadable(pipeline, sources)  # a destination that would degrade a merge to an append is refused up front
     outcome = RunOutcome(command, datetime.now(timezone.utc), fail_on_rejected=policy == "fail")
     reports = {name: SourceReport(name) for name in sources}
     with run_lock(pipeline.working_dir, command):

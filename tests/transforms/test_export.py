@@ -21,9 +21,10 @@ SERVICE_CATEGORIES = ["AI and Machine Learning", "Analytics", "Business Applicat
                       "Storage", "Web", "Other"]
 
 
-@pytest.fixture
-def exported(sandbox, cli, workdir, monkeypatch) -> Path:
-    point_at(monkeypatch, sandbox)
+@pytest.fixture(params=["auto", "arrow"])
+def exported(request, sandbox, cli, workdir, monkeypatch) -> Path:
+    """Both export paths on DuckDB: its COPY (auto picks it here) and the general sql_client/Arrow path."""
+    point_at(monkeypatch, sandbox, FINOPS__EXPORT_ENGINE=request.param)
     assert cli("backfill", "--start", "2026-09-20", "--end", "2026-10-05").code == 0
     out = workdir / "export"
     result = cli("export", "--out", str(out))
@@ -87,6 +88,22 @@ def test_export_conforms_to_focus_1_3_row_by_row(exported):
     types = dict((name, kind) for name, kind, *_ in read(exported, "DESCRIBE SELECT * FROM EXPORT"))
     assert all(types[c] == "DECIMAL(38,10)" for c in ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost"))
     assert types["ChargePeriodStart"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["x_PromptTokens"] == types["x_CompletionTokens"] == "BIGINT"
+
+
+def test_token_counts_are_integers_and_both_paths_write_the_same_rows(exported, workdir, cli, tmp_path, monkeypatch):
+    tokens = duckdb.sql(f"DESCRIBE SELECT tokens_in, tokens_out FROM '{exported}/ai_token_costs.parquet'").fetchall()
+    assert [kind for _, kind, *_ in tokens] == ["BIGINT", "BIGINT"]
+    assert read(exported, "SELECT sum(x_PromptTokens) FROM EXPORT") == \
+        query(workdir, "SELECT sum(x_prompt_tokens) FROM finops.cost_and_usage")
+    other = "arrow" if json.loads((exported / "_focus_export.json").read_text())["engine"] == "duckdb" else "auto"
+    monkeypatch.setenv("FINOPS__EXPORT_ENGINE", other)
+    assert cli("export", "--out", str(tmp_path / "other")).code == 0
+    assert read(tmp_path / "other", "SELECT * FROM EXPORT ORDER BY ALL") == read(exported, "SELECT * FROM EXPORT ORDER BY ALL")
+    for rollup in ("daily_costs", "ai_token_costs", "spend_vs_limit"):
+        one, two = (duckdb.sql(f"SELECT * FROM '{d}/{rollup}.parquet' ORDER BY ALL").fetchall()
+                    for d in (exported, tmp_path / "other"))
+        assert one == two, rollup
 
 
 def test_focus_1_2_export_has_provider_and_publisher_and_no_1_3_columns(exported, cli, tmp_path):

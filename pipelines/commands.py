@@ -18,11 +18,14 @@ def _finish_load(pipeline: dlt.Pipeline, outcome: RunOutcome, transform: bool) -
     """After the sources: rebuild the models (if asked), then record the run for `status`."""
     from pipelines.history import record_run
 
-    if transform and any(r.rows_loaded or r.result == "ok" for r in outcome.reports):
+    if transform:
         try:
-            from pipelines.transform import run_transforms
+            from pipelines.transform import run_transforms, transforms_needed
 
-            run_transforms(pipeline)
+            if transforms_needed(pipeline, loaded_rows=sum(r.rows_loaded for r in outcome.reports)):
+                run_transforms(pipeline)
+            else:
+                log.debug("transforms: no load brought rows and the last build is current; dbt not started")
         except Exception as exc:  # noqa: BLE001 - reported in the summary, the load itself stands
             from pipelines.errors import FinopsError
 

@@ -127,6 +127,12 @@ def _profile(pipeline: dlt.Pipeline, work: DbtWork) -> tuple[Path, dict[str, str
     return write_profile(work.root / "profile", output), env
 
 
+def transforms_needed(pipeline: dlt.Pipeline, loaded_rows: int) -> bool:
+    """After a load: dbt starts only when a load brought rows, or the last build failed or is out of date
+    (new SQL, price sheet or parameters). A look-back re-read counts as rows: dlt loads it again."""
+    return loaded_rows > 0 or not DbtWork(pipeline).up_to_date()
+
+
 def run_transforms(pipeline: dlt.Pipeline, full_refresh: bool = False) -> list[str]:
     """dbt build (seeds and models). Returns the models built; a failure names the model and the database error."""
     from dbt.cli.main import dbtRunner

@@ -16,7 +16,7 @@
             {%- for name, column in node.columns.items() %}
                 cast(null as {{ column.data_type }}) as {{ name }}{{ "," if not loop.last }}
             {%- endfor %}
-            where 1 = 0)
+            where 1 = 0) as {{ table_name }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -160,7 +160,8 @@ def run_source(pipeline: dlt.Pipeline, name: str, backfill: tuple[date, date] | 
         return report
     try:
         pipeline.run(source)
-        counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
+        normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+        counts = normalized.row_counts if normalized else {}  # None when the run had nothing to normalize
         if pipeline.last_trace:
             log.debug("%s: %s", name, ", ".join(f"{s.step} {(s.finished_at - s.started_at).total_seconds():.2f}s"
                                                   for s in pipeline.last_trace.steps))

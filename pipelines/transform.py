@@ -71,8 +71,9 @@ def _fingerprint(sheet: bytes, variables: dict[str, Any]) -> str:
     """Our SQL, macros and project file, the price sheet and the parameters: what cost_and_usage is made of."""
     digest = hashlib.sha256(json.dumps(variables, sort_keys=True).encode() + sheet)
     root = project_dir()
-    for path in sorted(root.rglob("*")):
-        if path.suffix in (".sql", ".yml") and "target" not in path.parts:
+    for path in sorted(root.rglob("*")):  # SQL, not the docs and tests beside it
+        if (path.suffix == ".sql" and path.parts[len(root.parts)] in ("models", "macros")) \
+                or path.name == "dbt_project.yml":
             digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
     return digest.hexdigest()
 
@@ -133,29 +134,42 @@ def transforms_needed(pipeline: dlt.Pipeline, loaded_rows: int) -> bool:
     return loaded_rows > 0 or not DbtWork(pipeline).up_to_date()
 
 
-def run_transforms(pipeline: dlt.Pipeline, full_refresh: bool = False) -> list[str]:
-    """dbt build (seeds and models). Returns the models built; a failure names the model and the database error."""
+def _invoke(pipeline: dlt.Pipeline, work: DbtWork, command: list[str]) -> Any:
+    """One dbt command in this process, on the pipeline's destination, with our private directories."""
     from dbt.cli.main import dbtRunner
 
-    work = DbtWork(pipeline)
     profiles, env = _profile(pipeline, work)
-    full = full_refresh or not work.up_to_date()
-    args = ["build", "--project-dir", str(project_dir()), "--profiles-dir", str(profiles),
+    args = [*command, "--project-dir", str(project_dir()), "--profiles-dir", str(profiles),
             "--target-path", str(work.root / "target"), "--log-path", str(work.root / "logs"),
-            "--vars", json.dumps(work.variables), "--exclude-resource-type", "test",
-            "--exclude-resource-type", "unit_test", "--log-level", "none", "--log-level-file", "info"]
-    if full:
-        args.append("--full-refresh")
+            "--vars", json.dumps(work.variables), "--log-level", "none", "--log-level-file", "info"]
     started = time.perf_counter()
     with _environment({**DBT_ENV, **env, "FINOPS_DBT_SEED_PATH": str(work.seed_dir())}):
         try:
             result = dbtRunner().invoke(args)
         finally:
             _release_duckdb()
-    log.debug("transforms: dbt build in %.2fs", time.perf_counter() - started)
+    log.debug("transforms: dbt %s in %.2fs", command[0], time.perf_counter() - started)
+    if result.exception is not None and not result.result:
+        raise FinopsError(f"transforms: dbt could not start: {result.exception}")
+    return result
+
+
+def run_transforms(pipeline: dlt.Pipeline, full_refresh: bool = False) -> list[str]:
+    """dbt build (seeds and models). Returns the models built; a failure names the model and the database error."""
+    work = DbtWork(pipeline)
+    full = full_refresh or not work.up_to_date()
+    command = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+    result = _invoke(pipeline, work, command + (["--full-refresh"] if full else []))
     built = _report(pipeline, result, full)
     work.record_success()
     return built
+
+
+def check_models(pipeline: dlt.Pipeline) -> dict[str, str]:
+    """`dbt test`: the FOCUS row checks on the built models. Returns {test name: failure} (empty: all pass)."""
+    result = _invoke(pipeline, DbtWork(pipeline), ["test"])
+    return {r.node.name: " ".join(str(r.message or r.status).split()) for r in result.result.results
+            if str(r.status) not in ("pass", "success", "skipped")}
 
 
 def _release_duckdb() -> None:
@@ -174,8 +188,6 @@ def _release_duckdb() -> None:
 
 
 def _report(pipeline: dlt.Pipeline, result: Any, full: bool) -> list[str]:
-    if result.exception is not None and not result.result:
-        raise FinopsError(f"transforms: dbt could not start: {result.exception}")
     node_results = list(getattr(result.result, "results", None) or [])
     built = []
     for node_result in node_results:

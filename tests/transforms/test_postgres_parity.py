@@ -11,6 +11,8 @@ import psycopg2
 import pytest
 
 from conftest import point_at
+from pipelines.runner import make_pipeline
+from pipelines.transform import check_models
 
 CENT = Decimal("0.01")
 TABLES = ["cost_and_usage", "cost_and_usage_v1_3", "cost_and_usage_v1_2", "daily_costs", "monthly_costs",
@@ -90,3 +92,6 @@ def test_duckdb_and_postgres_hold_the_same_focus_rows_and_rollups(sandbox, cli, 
         (rows, sources) = duck.execute("SELECT count(*), count(DISTINCT x_source) FROM finops.cost_and_usage").fetchone()
     assert restated > 0 and rows > 1000 and sources == 3
     assert all(sizes.values()), sizes
+    for destination in ("duckdb", "postgres"):  # the FOCUS row checks as dbt tests, on both engines
+        on_destination(destination)
+        assert check_models(make_pipeline()) == {}, destination

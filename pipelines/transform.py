@@ -199,7 +199,7 @@ def _report(pipeline: dlt.Pipeline, result: Any, full: bool) -> list[str]:
             continue
         built.append(node.name)
         mode = "built"
-        if node.name == "cost_and_usage":
+        if node.name == "cost_and_usage" and log.isEnabledFor(logging.DEBUG):
             mode = "full build" if full else _increment(pipeline)
         log.debug("transform %s: %s in %.2fs", node.name, mode, node_result.execution_time)
     if not result.success:

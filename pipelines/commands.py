@@ -25,11 +25,14 @@ def _finish_load(pipeline: dlt.Pipeline, outcome: RunOutcome, transform: bool) -
     if transform and is_lake(pipeline):
         log.info("transforms skipped: the filesystem destination (a lake) holds the raw tables only; "
                  "cost_and_usage and the rollups need a warehouse destination")
-    elif transform and any(r.rows_loaded or r.rows_finished or r.result == "ok" for r in outcome.reports):
+    elif transform:
         try:
-            from pipelines.transform import run_transforms
+            from pipelines.transform import run_transforms, transforms_needed
 
-            run_transforms(pipeline)
+            if transforms_needed(pipeline, loaded_rows=sum(r.rows_loaded + r.rows_finished for r in outcome.reports)):
+                run_transforms(pipeline)
+            else:
+                log.debug("transforms: no load brought rows and the last build is current; dbt not started")
         except Exception as exc:  # noqa: BLE001 - reported in the summary, the load itself stands
             outcome.transform_error = exc if isinstance(exc, FinopsError) else warehouse_failure(exc) or FinopsError(
                 f"transforms failed: {type(exc).__name__}: {exc}")

@@ -70,6 +70,8 @@ def make_pipeline(progress: str | None = None) -> dlt.Pipeline:
 
     pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     duckdb_file = None if configured else _default_duckdb_file()
+    if configured == "postgres":
+        _allow_passwordless_postgres()
     collector: Any = _NULL_COLLECTOR
     if progress == "log":  # plain progress lines through our own logger (stderr), not dlt's stdout
         from pipelines.progress import ProgressLines
@@ -85,6 +87,25 @@ def make_pipeline(progress: str | None = None) -> dlt.Pipeline:
         log.info("no %s yet: starting this pipeline's local state afresh", duckdb_file)
         pipeline = pipeline.drop()
     return pipeline
+
+
+def _allow_passwordless_postgres() -> None:
+    """dlt insists on a Postgres password even where the server trusts the connection (trust auth, a local
+    socket, .pgpass): when none is configured, an empty one lets libpq decide."""
+    if any(os.environ.get(key) is not None for key in ("DESTINATION__POSTGRES__CREDENTIALS__PASSWORD",
+                                                       "DESTINATION__CREDENTIALS__PASSWORD")):
+        return
+    configured = dlt.secrets.get("destination.postgres.credentials")
+    if isinstance(configured, dict):
+        has_password = configured.get("password") is not None
+    elif isinstance(configured, str):
+        from dlt.common.configuration.specs import ConnectionStringCredentials
+
+        has_password = ConnectionStringCredentials(configured).password is not None
+    else:
+        has_password = False
+    if not has_password:
+        os.environ["DESTINATION__POSTGRES__CREDENTIALS__PASSWORD"] = ""
 
 
 def _default_duckdb_file() -> Path:

@@ -1,117 +1,48 @@
-"""Run the SQL models in transforms/ in dependency order, inside the destination (DuckDB SQL).
+"""Run the dbt project in transforms/ in-process, on the pipeline's own destination, and report as we do.
 
-Each model file starts with a header: `-- <name>: <grain>`, `-- key: ...`, `-- depends_on: a, b`.
-Raw tables are referenced as `{{ source('table') }}`: the runner puts the real `finops.table` there, or,
-when that source was never loaded (not configured), an empty stand-in with the same columns, so the
-FOCUS table and rollups always build from whatever is loaded.
+dbt is called through its Python API (`dbtRunner`), in this interpreter: no venv, no subprocess, no network
+(usage stats and the version check are off). Its profile is written from the pipeline's destination
+credentials into a private directory under the pipeline's working dir, with secrets passed by environment;
+its target and logs go there too (the package itself may be installed read-only), so partial parsing holds
+between runs. `dbt build` runs seeds and models; the dbt tests are what `dbt test` (and our test suite) run.
 
-A model headed `-- materialized: incremental` ends in a SELECT and names its `-- unique_key:` and the
-`-- load_column:` that says which dlt load brought a row. It is built whole once; afterwards only rows
-from loads it has not taken in yet are selected, and they replace the rows with the same key (merges
-re-load a changed record under a new load id, so nothing else can have moved). For the rest of the
-session the rows it took in are `{{ taken_in('model') }}` and the rows they replaced `{{ replaced('model') }}`
-(both empty after a whole build): that is how cost_restatements sees old and new values. Its SQL, the SQL of everything upstream, the parameters and
-the price sheet are fingerprinted: when any of them changes, it is built whole.
+cost_and_usage is an incremental model that takes in only the rows of new loads. What its rows are made of,
+our SQL, the price sheet and the parameters, is fingerprinted: when the fingerprint moves, the project is
+built with --full-refresh (cost_restatements keeps its history through that).
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import hashlib
+import json
 import logging
-import re
+import os
 import time
-from dataclasses import dataclass
-from graphlib import CycleError, TopologicalSorter
 from importlib import resources
 from pathlib import Path
+from typing import Any, Iterator
 
 import dlt
 
+from pipelines.dbt_profile import profile_for, write_profile
+from pipelines.duckdb_session import EXPORT_MEMORY_LIMIT, analytic_session  # noqa: F401 - export uses them
 from pipelines.errors import FinopsError, UsageError
 
 log = logging.getLogger("finops_etl")
 
-_HEADER = re.compile(r"^--[ \t]*(depends_on|materialized|unique_key|load_column):[ \t]*(.*)$", re.MULTILINE)
-_SOURCE = re.compile(r"\{\{\s*(source|replaced|taken_in)\('([a-z_0-9]+)'\)\s*\}\}")
-_TRAILER = re.compile(r"(\s|;|--[^\n]*)+$")  # what may follow a model's final SELECT
-_PARAM = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-
-# Empty stand-ins for raw tables that do not exist yet: the columns the staging models read.
-STAND_INS = {
-    "cloudflare_billable_usage": """(SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR,
-        NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::TIMESTAMPTZ, NULL::TIMESTAMPTZ, NULL::TIMESTAMPTZ,
-        NULL::TIMESTAMPTZ, NULL::DECIMAL(38,10), NULL::VARCHAR, NULL::DECIMAL(38,10), NULL::VARCHAR,
-        NULL::DECIMAL(38,10), NULL::DECIMAL(38,10), NULL::DECIMAL(38,10), NULL::DECIMAL(38,10),
-        NULL::DECIMAL(38,10), NULL::DECIMAL(38,10), NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR,
-        NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR,
-        NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR))
-        AS t(billing_account_id, billing_account_name, charge_category, charge_class, charge_description,
-        charge_frequency, charge_period_start, charge_period_end, billing_period_start, billing_period_end,
-        consumed_quantity, consumed_unit, pricing_quantity, pricing_unit, billed_cost, effective_cost, list_cost,
-        contracted_cost, list_unit_price, contracted_unit_price, billing_currency, host_provider_name,
-        invoice_issuer_name, service_provider_name, region_id, region_name, sub_account_id, sub_account_name,
-        x_billable_metric_id, x_billable_metric_name, x_product_family_name, x_zone_id, x_zone_name, record_key,
-        _dlt_load_id) WHERE false)""",
-    "ai_gateway_usage_history": """(SELECT * FROM (VALUES (NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR,
-        NULL::DECIMAL(38,10), NULL::TIMESTAMPTZ, NULL::TIMESTAMPTZ, NULL::VARCHAR))
-        AS t(account_id, value_grouping_window, id, aggregated_value, start_time, end_time, _dlt_load_id)
-        WHERE false)""",
-    "ai_gateway_spending_limits": """(SELECT * FROM (VALUES (NULL::VARCHAR, NULL::BOOLEAN, NULL::BIGINT,
-        NULL::VARCHAR, NULL::VARCHAR, NULL::TIMESTAMPTZ, NULL::TIMESTAMPTZ))
-        AS t(account_id, enabled, amount, duration, strategy, valid_from, valid_to) WHERE false)""",
-    "venice_billing_usage": """(SELECT * FROM (VALUES (NULL::TIMESTAMPTZ, NULL::VARCHAR, NULL::DECIMAL(38,10),
-        NULL::DECIMAL(38,10), NULL::DECIMAL(38,10), NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::BIGINT,
-        NULL::BIGINT, NULL::BIGINT, NULL::DECIMAL(38,10), NULL::VARCHAR, NULL::VARCHAR))
-        AS t(timestamp, sku, price_per_unit_usd, units, amount, currency, notes, request_id,
-        inference_execution_time_ms, prompt_tokens, completion_tokens, usd_cost, record_key, _dlt_load_id)
-        WHERE false)""",
-}
-# Which loads each incremental model has taken in, and the fingerprint of the SQL it was built with.
-STATE_TABLES = """
-CREATE TABLE IF NOT EXISTS _model_loads (model VARCHAR, load_id VARCHAR);
-CREATE TABLE IF NOT EXISTS _model_builds (model VARCHAR, fingerprint VARCHAR, built_at TIMESTAMPTZ);
-"""
+PRICE_SHEET = "cloudflare_list_prices.csv"
+FINGERPRINT = "build_fingerprint"
+DBT_ENV = {"DBT_VERSION_CHECK": "false", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_PARTIAL_PARSE": "true",
+           "DBT_USE_COLORS": "false", "DBT_PRINTER_WIDTH": "120", "PGTZ": "UTC"}
 
 
-@dataclass
-class Model:
-    name: str
-    sql: str
-    depends_on: list[str]
-    incremental: bool = False
-    unique_key: tuple[str, ...] = ()
-    load_column: str = ""
+def project_dir() -> Path:
+    return Path(str(resources.files("transforms")))
 
 
-def _names(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
-def load_models() -> dict[str, Model]:
-    models = {}
-    for entry in resources.files("transforms").iterdir():
-        if entry.name.endswith(".sql"):
-            name, sql = entry.name[:-4], entry.read_text()
-            header = {key: value.strip() for key, value in _HEADER.findall(sql)}
-            model = Model(name, sql, _names(header.get("depends_on", "")),
-                          incremental=header.get("materialized") == "incremental",
-                          unique_key=tuple(_names(header.get("unique_key", ""))),
-                          load_column=header.get("load_column", ""))
-            if model.incremental and not (model.unique_key and model.load_column):
-                raise FinopsError(f"transforms/{entry.name}: an incremental model needs unique_key and load_column")
-            models[name] = model
-    return models
-
-
-def build_order(models: dict[str, Model]) -> list[str]:
-    graph = {name: [d for d in m.depends_on if d in models] for name, m in models.items()}
-    try:
-        return list(TopologicalSorter(graph).static_order())
-    except CycleError as exc:
-        raise FinopsError(f"transforms/ has a dependency cycle: {exc.args[1]}") from None
-
-
-def _params() -> dict[str, str]:
+def _value_scale() -> float:
     scale = dlt.config.get("sources.cloudflare.value_scale")
     try:
         value = float(scale) if scale is not None else 1.0
@@ -119,141 +50,165 @@ def _params() -> dict[str, str]:
         value = -1.0
     if value <= 0:
         raise UsageError(f"SOURCES__CLOUDFLARE__VALUE_SCALE must be a positive number, got {scale!r}")
-    sheet = dlt.config.get("sources.cloudflare.price_sheet") or str(
-        resources.files("transforms") / "seeds" / "cloudflare_list_prices.csv")
-    if "'" in str(sheet):
-        raise UsageError(f"SOURCES__CLOUDFLARE__PRICE_SHEET must be a plain file path, got {sheet!r}")
-    return {"value_scale": repr(value), "price_sheet": str(sheet)}
+    return value
 
 
-def render(sql: str, existing: set[str], dataset: str, params: dict[str, str]) -> str:
-    def source(match: re.Match) -> str:
-        kind, table = match.groups()
-        if kind != "source":
-            return f"temp.main._{kind}_{table}"
-        return f"{dataset}.{table}" if table in existing else STAND_INS[table]
-
-    sql = _SOURCE.sub(source, sql)
-    return _PARAM.sub(lambda m: params[m.group(1)], sql)
-
-
-# The models run at the end of every cron run and backfill, so they keep the loads' DuckDB memory cap
-# (256MB unless configured; DuckDB spills to disk beyond it). The export writes a hive partition per month,
-# each with its own row-group buffers, so it takes more. Insertion order (meaningless for these tables) is
-# not preserved, which lets DuckDB stream.
-EXPORT_MEMORY_LIMIT = "2GB"
-
-
-def analytic_session(con, memory_limit: str | None = None) -> None:  # noqa: ANN001 - a DuckDB connection
-    if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute("SET preserve_insertion_order = false")
-    con.execute("SET TimeZone = 'UTC'")  # date_trunc and day boundaries in UTC, whatever the host says
-
-
-def run_transforms(pipeline: dlt.Pipeline, full_refresh: bool = False) -> list[str]:
-    """Build every model, in order, in one DuckDB connection. Idempotent: models replace themselves."""
-    models = load_models()
-    order = build_order(models)
-    params = _params()
-    dataset = pipeline.dataset_name
-    with pipeline.sql_client() as client:
-        con = client.native_connection
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {dataset}")
-        existing = {name for (name,) in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [dataset]).fetchall()}
-        analytic_session(con)
-        con.execute(f"SET schema = '{dataset}'")
-        con.execute(STATE_TABLES)
-        if full_refresh:
-            con.execute("DELETE FROM _model_builds")
-        for name in order:
-            model = models[name]
-            sql = render(model.sql, existing, dataset, params)
-            started = time.perf_counter()
-            try:
-                if model.incremental:
-                    fingerprint = _fingerprint(name, models, params)
-                    mode = build_incremental(con, model, sql, fingerprint, name in existing)
-                else:
-                    con.execute(sql)
-                    mode = "built"
-                log.debug("transform %s: %s in %.2fs", name, mode, time.perf_counter() - started)
-            except Exception as exc:  # noqa: BLE001 - name the model that broke
-                raise FinopsError(f"transform {name} failed: {exc}") from None
-            existing.add(name)
-    return order
-
-
-def _upstream(name: str, models: dict[str, Model]) -> set[str]:
-    seen: set[str] = set()
-    todo = [name]
-    while todo:
-        for dep in models[todo.pop()].depends_on:
-            if dep in models and dep not in seen:
-                seen.add(dep)
-                todo.append(dep)
-    return seen
-
-
-def _fingerprint(name: str, models: dict[str, Model], params: dict[str, str]) -> str:
-    """The SQL of the model and everything upstream, the parameters and the price sheet's content: what its
-    rows depend on. (Not the rendered SQL: a source's stand-in giving way to its table changes no row.)"""
-    digest = hashlib.sha256(repr(sorted(params.items())).encode())
-    for part in sorted(_upstream(name, models) | {name}):
-        digest.update(models[part].sql.encode())
+def _price_sheet() -> bytes:
+    configured = dlt.config.get("sources.cloudflare.price_sheet")
+    path = Path(configured) if configured else project_dir() / "seeds" / PRICE_SHEET
     try:
-        digest.update(Path(params["price_sheet"]).read_bytes())
-    except OSError:
-        pass  # the models report a missing sheet themselves
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"SOURCES__CLOUDFLARE__PRICE_SHEET: cannot read {path}: {exc.strerror}") from None
+    header = next(csv.reader([data.decode("utf-8-sig").splitlines()[0] if data else ""]), [])
+    missing = {"x_billable_metric_id", "list_unit_price_usd"} - set(header)
+    if missing:
+        raise UsageError(f"price sheet {path} lacks column(s) {', '.join(sorted(missing))}")
+    return data
+
+
+def _fingerprint(sheet: bytes, variables: dict[str, Any]) -> str:
+    """Our SQL, macros and project file, the price sheet and the parameters: what cost_and_usage is made of."""
+    digest = hashlib.sha256(json.dumps(variables, sort_keys=True).encode() + sheet)
+    root = project_dir()
+    for path in sorted(root.rglob("*")):  # SQL, not the docs and tests beside it
+        if (path.suffix == ".sql" and path.parts[len(root.parts)] in ("models", "macros")) \
+                or path.name == "dbt_project.yml":
+            digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
     return digest.hexdigest()
 
 
-def build_incremental(con, model: Model, sql: str, fingerprint: str, exists: bool) -> str:  # noqa: ANN001
-    """Build `model` whole, or take in only the rows of loads it has not seen. One transaction either way."""
-    *setup, last = con.extract_statements(sql)
-    for statement in setup:  # macros and the like
-        con.execute(statement.query)
-    query, name, load = _TRAILER.sub("", last.query), model.name, model.load_column
-    built = con.execute("SELECT fingerprint FROM _model_builds WHERE model = ?", [name]).fetchone()
-    full = not exists or built is None or built[0] != fingerprint
-    con.execute("BEGIN TRANSACTION")
+class DbtWork:
+    """The pipeline's private dbt directories, the variables and the fingerprint of this build."""
+
+    def __init__(self, pipeline: dlt.Pipeline):
+        self.root = Path(pipeline.working_dir) / "dbt"
+        self.variables = {"finops_dataset": pipeline.dataset_name, "value_scale": _value_scale()}
+        self.sheet = _price_sheet()
+        self.fingerprint = _fingerprint(self.sheet, self.variables)
+
+    def up_to_date(self) -> bool:
+        """The last build succeeded with this very SQL, sheet and parameters."""
+        path = self.root / FINGERPRINT
+        return path.exists() and path.read_text() == self.fingerprint
+
+    def seed_dir(self) -> Path:
+        seeds = self.root / "seeds"
+        seeds.mkdir(parents=True, exist_ok=True)
+        target = seeds / PRICE_SHEET
+        if not target.exists() or target.read_bytes() != self.sheet:
+            target.write_bytes(self.sheet)
+        return seeds
+
+    def record_success(self) -> None:
+        (self.root / FINGERPRINT).write_text(self.fingerprint)
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
     try:
-        if full:
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS {query}")
-            con.execute("DELETE FROM _model_loads WHERE model = ?", [name])
-            con.execute(f"INSERT INTO _model_loads SELECT DISTINCT ?, {load} FROM {name} WHERE {load} IS NOT NULL",
-                        [name])
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _replaced_{name} AS FROM {name} LIMIT 0")
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _taken_in_{name} AS FROM {name} LIMIT 0")
-        else:
-            # Which loads are new first (a scan of the load-id columns only), then the rows of just those
-            # loads: a constant IN list is pushed down to the raw tables' scans; a join would read them all.
-            new_loads = [load_id for (load_id,) in con.execute(
-                f"SELECT DISTINCT {load} FROM ({query}) WHERE {load} NOT IN "
-                "(SELECT load_id FROM _model_loads WHERE model = ?)", [name]).fetchall() if load_id is not None]
-            changed = 0
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _replaced_{name} AS FROM {name} LIMIT 0")
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _taken_in_{name} AS FROM {name} LIMIT 0")
-            if new_loads:
-                con.execute(f"INSERT INTO _taken_in_{name} BY NAME SELECT * FROM ({query}) "
-                            f"WHERE {load} IN ({', '.join('?' * len(new_loads))})", new_loads)
-                (changed,) = con.execute(f"SELECT count(*) FROM _taken_in_{name}").fetchone()
-                key_match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM c.{k}" for k in model.unique_key)
-                # Row ids first (the join reads only the key columns), then whole rows by id: selecting t.* in
-                # the join read every column of the table (2.2 s against 0.4 s on 10M rows).
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _replaced_ids AS SELECT t.rowid AS id "
-                            f"FROM {name} AS t JOIN _taken_in_{name} AS c ON {key_match}")
-                con.execute(f"INSERT INTO _replaced_{name} SELECT * FROM {name} "
-                            "WHERE rowid IN (SELECT id FROM _replaced_ids)")
-                con.execute(f"DELETE FROM {name} WHERE rowid IN (SELECT id FROM _replaced_ids)")
-                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _taken_in_{name}")
-                con.execute("DROP TABLE _replaced_ids")
-                con.executemany("INSERT INTO _model_loads VALUES (?, ?)", [[name, i] for i in new_loads])
-        con.execute("DELETE FROM _model_builds WHERE model = ?", [name])
-        con.execute("INSERT INTO _model_builds VALUES (?, ?, now())", [name, fingerprint])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return "full build" if full else f"incremental: {changed} rows from {len(new_loads)} new load(s)"
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _profile(pipeline: dlt.Pipeline, work: DbtWork) -> tuple[Path, dict[str, str]]:
+    own = dlt.config.get("finops.dbt_profiles_dir")
+    if own:
+        return Path(own), {}
+    client = pipeline.destination_client()
+    output, env = profile_for(pipeline.destination.destination_type.split(".")[-1], client.config.credentials,
+                              pipeline.dataset_name)
+    return write_profile(work.root / "profile", output), env
+
+
+def transforms_needed(pipeline: dlt.Pipeline, loaded_rows: int) -> bool:
+    """After a load: dbt starts only when a load brought rows, or the last build failed or is out of date
+    (new SQL, price sheet or parameters). A look-back re-read counts as rows: dlt loads it again."""
+    return loaded_rows > 0 or not DbtWork(pipeline).up_to_date()
+
+
+def _invoke(pipeline: dlt.Pipeline, work: DbtWork, command: list[str]) -> Any:
+    """One dbt command in this process, on the pipeline's destination, with our private directories."""
+    from dbt.cli.main import dbtRunner
+
+    profiles, env = _profile(pipeline, work)
+    args = [*command, "--project-dir", str(project_dir()), "--profiles-dir", str(profiles),
+            "--target-path", str(work.root / "target"), "--log-path", str(work.root / "logs"),
+            "--vars", json.dumps(work.variables), "--log-level", "none", "--log-level-file", "info"]
+    started = time.perf_counter()
+    with _environment({**DBT_ENV, **env, "FINOPS_DBT_SEED_PATH": str(work.seed_dir())}):
+        try:
+            result = dbtRunner().invoke(args)
+        finally:
+            _release_duckdb()
+    log.debug("transforms: dbt %s in %.2fs", command[0], time.perf_counter() - started)
+    if result.exception is not None and not result.result:
+        raise FinopsError(f"transforms: dbt could not start: {result.exception}")
+    return result
+
+
+def run_transforms(pipeline: dlt.Pipeline, full_refresh: bool = False) -> list[str]:
+    """dbt build (seeds and models). Returns the models built; a failure names the model and the database error."""
+    work = DbtWork(pipeline)
+    full = full_refresh or not work.up_to_date()
+    command = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+    result = _invoke(pipeline, work, command + (["--full-refresh"] if full else []))
+    built = _report(pipeline, result, full)
+    work.record_success()
+    return built
+
+
+def check_models(pipeline: dlt.Pipeline) -> dict[str, str]:
+    """`dbt test`: the FOCUS row checks on the built models. Returns {test name: failure} (empty: all pass)."""
+    result = _invoke(pipeline, DbtWork(pipeline), ["test"])
+    return {r.node.name: " ".join(str(r.message or r.status).split()) for r in result.result.results
+            if str(r.status) not in ("pass", "success", "skipped")}
+
+
+def _release_duckdb() -> None:
+    """dbt-duckdb keeps its DuckDB connection for the life of the process; our own reads (and an analyst's
+    read-only connection) need the file opened afresh, with their own settings."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    environment = DuckDBConnectionManager._ENV
+    conn = getattr(environment, "conn", None)
+    if conn is not None:
+        with contextlib.suppress(Exception):
+            conn.close()
+    DuckDBConnectionManager.close_all_connections()
+
+
+def _report(pipeline: dlt.Pipeline, result: Any, full: bool) -> list[str]:
+    node_results = list(getattr(result.result, "results", None) or [])
+    built = []
+    for node_result in node_results:
+        node, status = node_result.node, str(node_result.status)
+        if status in ("error", "fail", "runtime error"):
+            message = " ".join(str(node_result.message or "").split())
+            raise FinopsError(f"transform {node.name} failed: {message}")
+        if node.resource_type != "model" or status != "success":
+            continue
+        built.append(node.name)
+        mode = "built"
+        if node.name == "cost_and_usage" and log.isEnabledFor(logging.DEBUG):
+            mode = "full build" if full else _increment(pipeline)
+        log.debug("transform %s: %s in %.2fs", node.name, mode, node_result.execution_time)
+    if not result.success:
+        raise FinopsError(f"transforms failed: {result.exception or 'dbt build did not succeed'}")
+    return built
+
+
+def _increment(pipeline: dlt.Pipeline) -> str:
+    with pipeline.sql_client() as client:
+        changes = client.make_qualified_table_name("int_cost_and_usage__changes")
+        rows, loads = client.execute_sql(f"SELECT count(*), count(DISTINCT x_load_id) FROM {changes}")[0]
+    return f"incremental: {rows} rows from {loads} new load(s)"

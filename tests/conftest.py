@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Callable, Iterator
 
 import duckdb
 import pytest
@@ -113,3 +114,71 @@ def query(workdir: Path, sql: str) -> list[tuple]:
 def table_exists(workdir: Path, name: str) -> bool:
     return bool(query(workdir, f"SELECT 1 FROM information_schema.tables WHERE table_schema='finops' "
                                f"AND table_name='{name}'"))
+
+
+def _start_postgres(base: Path) -> tuple[str, Callable[[], None]]:
+    """A throwaway PostgreSQL server on a free port (trust auth on 127.0.0.1). initdb refuses root: as root,
+    the server runs as `nobody`."""
+    import shutil
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = base / "pgdata"
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(base, "nobody")
+        as_user = ["runuser", "-u", "nobody", "--"]
+    subprocess.run([*as_user, "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                    "--locale=C"], check=True, capture_output=True)
+    subprocess.run([*as_user, "pg_ctl", "-D", str(data), "-l", str(base / "log"), "-w", "-o",
+                    f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
+                   check=True, capture_output=True)
+
+    def stop() -> None:
+        subprocess.run([*as_user, "pg_ctl", "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+
+    return f"postgresql://postgres@127.0.0.1:{port}/postgres", stop
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server DSN: FINOPS_TEST_POSTGRES_DSN (what .ci/run starts), else our own server when the
+    binaries are here, else skip; with FINOPS_REQUIRE_POSTGRES=1 (CI) a missing server fails instead."""
+    import shutil
+
+    dsn = os.environ.get("FINOPS_TEST_POSTGRES_DSN")
+    if dsn:
+        yield dsn
+        return
+    if not (shutil.which("initdb") and shutil.which("pg_ctl")):
+        why = "no PostgreSQL: set FINOPS_TEST_POSTGRES_DSN or put initdb/pg_ctl on PATH"
+        if os.environ.get("FINOPS_REQUIRE_POSTGRES") == "1":
+            pytest.fail(why)
+        pytest.skip(why)
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="finops-pg-"))  # not under pytest's root-only tmp dir: `nobody` reads it
+    dsn, stop = _start_postgres(base)
+    try:
+        yield dsn
+    finally:
+        stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server) -> str:
+    """A fresh, empty database on the test server, for one test."""
+    import uuid
+
+    import psycopg2
+
+    name = f"finops_test_{uuid.uuid4().hex[:10]}"
+    con = psycopg2.connect(postgres_server)
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name}")
+    con.close()
+    return postgres_server.rsplit("/", 1)[0] + "/" + name

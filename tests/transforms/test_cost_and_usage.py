@@ -170,7 +170,16 @@ def test_monthly_costs_show_month_over_month_change(cli, workdir):
                     (date(2026, 12, 1), Decimal(15), Decimal(30), Decimal(-15), Decimal("-50.00"))]
 
 
-from pipelines.transform import STAND_INS  # noqa: E402
+def _declared_columns(table: str) -> str:
+    """An empty SELECT with the columns our dbt sources declare for a raw table."""
+    import yaml
 
-STAND_IN = STAND_INS["cloudflare_billable_usage"]
+    from pipelines.transform import project_dir
+
+    spec = yaml.safe_load((project_dir() / "models" / "staging" / "_finops__sources.yml").read_text())
+    (columns,) = [t["columns"] for t in spec["sources"][0]["tables"] if t["name"] == table]
+    return "(SELECT " + ", ".join(f"CAST(NULL AS {c['data_type']}) AS {c['name']}" for c in columns) + " WHERE false)"
+
+
+STAND_IN = _declared_columns("cloudflare_billable_usage")
 SHEET = str(__import__("importlib.resources").resources.files("transforms") / "seeds" / "cloudflare_list_prices.csv")

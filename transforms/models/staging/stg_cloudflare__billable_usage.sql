@@ -1,28 +1,28 @@
--- stg_cloudflare_usage: one row per Cloudflare FOCUS record, priced from the price sheet where Cloudflare has not
--- key: record_key
--- depends_on:
+-- One row per Cloudflare FOCUS record, priced from the price sheet where Cloudflare has not billed it yet.
 -- x_cost_status: 'billed' (Cloudflare sent BilledCost), 'estimated' (list price x quantity from the price sheet,
 -- before free allowances), 'unpriced' (a metric the sheet does not know: cost 0).
-CREATE OR REPLACE VIEW stg_cloudflare_usage AS
-WITH price_sheet AS (
-    SELECT x_billable_metric_id, list_unit_price_usd::DECIMAL(38, 10) AS list_unit_price_usd
-    FROM read_csv('{{ price_sheet }}', header = true, all_varchar = true)
+with billable_usage as (
+    select * from {{ raw_table('cloudflare_billable_usage') }}
 ),
-priced AS (
-    SELECT u.*, p.list_unit_price_usd,
-           (u.consumed_quantity * p.list_unit_price_usd)::DECIMAL(38, 10) AS estimated_cost
-    FROM {{ source('cloudflare_billable_usage') }} AS u
-    LEFT JOIN price_sheet AS p USING (x_billable_metric_id)
+price_sheet as (
+    select x_billable_metric_id, cast(list_unit_price_usd as decimal(38, 10)) as list_unit_price_usd
+    from {{ ref('cloudflare_list_prices') }}
+),
+priced as (
+    select u.*, p.list_unit_price_usd,
+           cast(u.consumed_quantity * p.list_unit_price_usd as decimal(38, 10)) as estimated_cost
+    from billable_usage as u
+    left join price_sheet as p on p.x_billable_metric_id = u.x_billable_metric_id
 )
 SELECT
-    coalesce(billed_cost, estimated_cost, 0)::DECIMAL(38, 10) AS billed_cost,
-    coalesce(effective_cost, billed_cost, estimated_cost, 0)::DECIMAL(38, 10) AS effective_cost,
-    coalesce(list_cost, estimated_cost, billed_cost, 0)::DECIMAL(38, 10) AS list_cost,
-    coalesce(contracted_cost, billed_cost, estimated_cost, 0)::DECIMAL(38, 10) AS contracted_cost,
+    coalesce(billed_cost, estimated_cost, 0)::decimal(38, 10) AS billed_cost,
+    coalesce(effective_cost, billed_cost, estimated_cost, 0)::decimal(38, 10) AS effective_cost,
+    coalesce(list_cost, estimated_cost, billed_cost, 0)::decimal(38, 10) AS list_cost,
+    coalesce(contracted_cost, billed_cost, estimated_cost, 0)::decimal(38, 10) AS contracted_cost,
     coalesce(billing_currency, 'USD') AS billing_currency,
     charge_period_start, charge_period_end,
     coalesce(billing_period_start, date_trunc('month', charge_period_start)) AS billing_period_start,
-    coalesce(billing_period_end, date_trunc('month', charge_period_start) + INTERVAL 1 MONTH) AS billing_period_end,
+    coalesce(billing_period_end, date_trunc('month', charge_period_start) + interval '1 month') AS billing_period_end,
     coalesce(charge_category, 'Usage') AS charge_category,
     charge_class,
     coalesce(charge_frequency, 'Usage-Based') AS charge_frequency,
@@ -70,7 +70,7 @@ SELECT
          WHEN estimated_cost IS NOT NULL THEN 'estimated'
          ELSE 'unpriced' END AS x_cost_status,
     x_billable_metric_id, x_billable_metric_name, x_product_family_name, x_zone_id, x_zone_name,
-    NULL::BIGINT AS x_prompt_tokens, NULL::BIGINT AS x_completion_tokens,
+    cast(null as bigint) AS x_prompt_tokens, cast(null as bigint) AS x_completion_tokens,
     billing_currency AS x_original_currency, billed_cost AS x_original_amount,
     'cloudflare_billable_usage' AS x_source, record_key AS x_source_key, _dlt_load_id AS x_load_id
-FROM priced;
+FROM priced

@@ -1,0 +1,29 @@
+{{ config(
+    materialized='incremental',
+    unique_key=['x_source', 'x_source_key'],
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+-- depends_on: {{ ref('int_cost_and_usage__changes') }}
+-- depends_on: {{ ref('int_cost_and_usage__focus_rows') }}
+-- FOCUS v1.3 cost-and-usage rows from every provider (snake_case FOCUS names, then x_ columns).
+-- After its first build a run takes in only the rows of loads it has not seen (int_cost_and_usage__changes),
+-- replacing the rows with the same key; `finops-etl transform --full-refresh` builds it whole.
+with focus_rows as (
+    {% if is_incremental() %}
+    select * from {{ ref('int_cost_and_usage__changes') }}
+    {% else %}
+    select * from {{ ref('int_cost_and_usage__focus_rows') }}
+    {% endif %}
+)
+select
+    billed_cost, effective_cost, list_cost, contracted_cost, billing_currency,
+    charge_period_start, charge_period_end, billing_period_start, billing_period_end,
+    charge_category, charge_class, charge_frequency, charge_description, invoice_id,
+    consumed_quantity, consumed_unit, pricing_quantity, pricing_unit, list_unit_price, contracted_unit_price,
+    pricing_category, service_provider_name, host_provider_name, invoice_issuer_name,
+    billing_account_id, billing_account_name, sub_account_id, sub_account_name,
+    region_id, region_name, service_name, service_category, service_subcategory, sku_id,
+    x_source, x_source_key, x_cost_status, x_billable_metric_id, x_billable_metric_name, x_product_family_name,
+    x_zone_id, x_zone_name, x_prompt_tokens, x_completion_tokens, x_original_currency, x_original_amount, x_load_id
+from focus_rows

@@ -33,14 +33,9 @@ class CliResult:
 
 
 @pytest.fixture
-def sandbox(request):
+def sandbox():
     with Sandbox(seed=7, accounts=3, metrics=10, days=200, venice_charges_per_day=600, venice_days=60,
                  today=TODAY) as sb:
-        if "transforms" in request.node.path.parts:
-            # The SQL models in transforms/ predate contract-level records (issue 11): they leave BillingAccountId
-            # NULL for them (FOCUS requires it) and do not key Cloudflare rows on `charge_key` yet. Until the dbt
-            # rewrite (issue 13) does both, the transform tests run without them. Remove this then.
-            sb.cloudflare.contract_level = False
         yield sb
 
 

@@ -52,6 +52,12 @@ def loaded_totals(workdir: Path, path: Path) -> tuple:
     return query(workdir, f"SELECT count(*), {SUMS} FROM finops.{TABLE} WHERE x_file = '{path.as_uri()}'")[0]
 
 
+def focus_totals(workdir: Path, path: Path) -> tuple:
+    """The file's rows as cost_and_usage holds them (source key '<file URL>#<row>')."""
+    return query(workdir, f"SELECT count(*), {SUMS} FROM finops.cost_and_usage WHERE x_source = 'focus_files' "
+                          f"AND x_source_key LIKE '{path.as_uri()}#%'")[0]
+
+
 def test_every_version_and_format_loads_with_the_files_own_totals(workdir, cli, monkeypatch, exports):
     configure(monkeypatch, workdir)
     result = cli("run", "--sources", "focus_files")
@@ -59,6 +65,7 @@ def test_every_version_and_format_loads_with_the_files_own_totals(workdir, cli, 
     files = [f for per_provider in exports.values() for f in per_provider]
     for path, version in files:
         assert loaded_totals(workdir, path) == file_totals(path), path.name
+        assert focus_totals(workdir, path) == file_totals(path), path.name  # and one FOCUS row each
         assert query(workdir, f"SELECT DISTINCT x_focus_version FROM finops.{TABLE} "
                               f"WHERE x_file = '{path.as_uri()}'") == [(version,)], path.name
     expected_rows = sum(file_totals(p)[0] for p, _ in files)
@@ -126,9 +133,14 @@ def test_a_redelivered_month_replaces_its_rows_and_a_vanished_file_keeps_them(wo
     result = cli("run", "--sources", "focus_files")
     assert result.code == 0, result.output
     assert loaded_totals(workdir, month) == file_totals(month)
+    assert focus_totals(workdir, month) == file_totals(month)  # the 40 rows past the new end are gone there too
+    restated = query(workdir, "SELECT count(*), count(*) FILTER (WHERE new_billed_cost > old_billed_cost) "
+                              f"FROM finops.cost_restatements WHERE record_key LIKE '{month.as_uri()}#%'")[0]
+    assert restated[0] > 100 and restated[0] == restated[1]  # every changed row of the month, old vs new
     assert query(workdir, f"SELECT max(x_row) FROM finops.{TABLE} WHERE x_file = '{month.as_uri()}'") == [(160,)]
     assert loaded_totals(workdir, other) == other_before
     assert loaded_totals(workdir, gone) == gone_before  # a file no longer delivered keeps its rows
+    assert focus_totals(workdir, gone) == gone_before and focus_totals(workdir, other) == other_before
 
 
 def test_an_fsspec_memory_url_loads(workdir, cli, monkeypatch):

@@ -11,6 +11,10 @@ import pytest
 from conftest import point_at, query
 
 CENT = Decimal("0.01")
+# One copy per Cloudflare charge: a contract-level record comes back from every account asked (the sandbox
+# serves some), under one charge_key; cost_and_usage counts it once.
+CHARGES = """(SELECT * FROM finops.cloudflare_billable_usage
+    QUALIFY row_number() OVER (PARTITION BY charge_key ORDER BY _dlt_load_id DESC, queried_account_id) = 1)"""
 
 
 @pytest.fixture
@@ -34,12 +38,9 @@ def venice_usd(sb) -> Decimal:
 
 def test_totals_per_provider_equal_the_raw_tables_to_the_cent(loaded_all, workdir):
     totals = dict(query(workdir, "SELECT x_source, sum(billed_cost) FROM finops.cost_and_usage GROUP BY 1"))
-    (cf_billed,) = query(workdir, "SELECT sum(billed_cost) FROM finops.cloudflare_billable_usage")[0]
-    (cf_estimated,) = query(workdir, """SELECT sum(u.consumed_quantity * p.list_unit_price_usd::DECIMAL(38,10))
-        FROM finops.cloudflare_billable_usage u JOIN read_csv('transforms/seeds/cloudflare_list_prices.csv'
-        .replace('transforms', '{}')) p USING (x_billable_metric_id) WHERE u.billed_cost IS NULL"""
-        .replace("'transforms/seeds/cloudflare_list_prices.csv'\n        .replace('transforms', '{}')",
-                 f"'{SHEET}'"))[0]
+    (cf_billed,) = query(workdir, f"SELECT sum(billed_cost) FROM {CHARGES}")[0]
+    (cf_estimated,) = query(workdir, f"""SELECT sum(u.consumed_quantity * p.list_unit_price_usd::DECIMAL(38,10))
+        FROM {CHARGES} u JOIN read_csv('{SHEET}') p USING (x_billable_metric_id) WHERE u.billed_cost IS NULL""")[0]
     assert totals["cloudflare_billable_usage"].quantize(CENT) == (cf_billed + cf_estimated).quantize(CENT)
     (gateway_cents,) = query(workdir, "SELECT sum(aggregated_value) FROM finops.ai_gateway_usage_history "
                                       "WHERE value_grouping_window = 'day'")[0]
@@ -47,10 +48,21 @@ def test_totals_per_provider_equal_the_raw_tables_to_the_cent(loaded_all, workdi
     assert totals["venice_billing_usage"].quantize(CENT) == venice_usd(loaded_all).quantize(CENT)
 
 
+def test_a_contract_level_record_is_counted_once_and_has_an_account(loaded_all, workdir):
+    copies, charges = query(workdir, "SELECT count(*), count(DISTINCT charge_key) FROM finops.cloudflare_billable_usage "
+                                     "WHERE billing_account_id IS NULL")[0]
+    assert copies == 3 * charges > 0  # the sandbox's three accounts each return every contract-level record
+    rows, accounts = query(workdir, f"""SELECT count(*), count(DISTINCT f.billing_account_id)
+        FROM finops.cost_and_usage f JOIN {CHARGES} r ON f.x_source_key = r.charge_key
+        WHERE f.x_source = 'cloudflare_billable_usage' AND r.billing_account_id IS NULL""")[0]
+    assert rows == charges and accounts == 1  # once each, attributed to the lowest account id that returned it
+    assert query(workdir, "SELECT count(*) FROM finops.cost_and_usage WHERE billing_account_id IS NULL") == [(0,)]
+
+
 def test_every_cloudflare_row_says_how_its_cost_was_found(loaded_all, workdir):
     statuses = dict(query(workdir, "SELECT x_cost_status, count(*) FROM finops.cost_and_usage "
                                    "WHERE x_source = 'cloudflare_billable_usage' GROUP BY 1"))
-    (absent,) = query(workdir, "SELECT count(*) FROM finops.cloudflare_billable_usage WHERE billed_cost IS NULL")[0]
+    (absent,) = query(workdir, f"SELECT count(*) FROM {CHARGES} WHERE billed_cost IS NULL")[0]
     assert statuses["estimated"] + statuses.get("unpriced", 0) == absent > 0
     assert statuses["billed"] > 0
     mandatory = ["billed_cost", "effective_cost", "list_cost", "contracted_cost", "billing_currency",

@@ -3,14 +3,20 @@ rollup come out the same, row for row, to the cent."""
 
 from __future__ import annotations
 
+import json
+import sys
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import psycopg2
 import pytest
 
 from conftest import point_at
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "focus_files"))
+from focus_samples import generate, read_strings, touch, write_csv  # noqa: E402 - the third-party FOCUS samples
 from pipelines.runner import make_pipeline
 from pipelines.transform import check_models
 
@@ -58,14 +64,22 @@ def on_destination(monkeypatch, workdir, postgres_dsn):
 def test_duckdb_and_postgres_hold_the_same_focus_rows_and_rollups(sandbox, cli, workdir, monkeypatch,
                                                                    on_destination, postgres_dsn):
     point_at(monkeypatch, sandbox)
+    export = workdir / "exports" / "aws-2026-10.csv"  # another provider's FOCUS export, re-delivered shorter
+    export.parent.mkdir()
+    write_csv(read_strings(generate("aws", "1.3", 60, workdir / "generated")), export)
+    monkeypatch.setenv("SOURCES__FOCUS_FILES__EXPORTS", json.dumps([{"provider": "AWS", "url": str(export)}]))
     steps = [("backfill", "--start", "2026-10-01", "--end", "2026-10-07"),
              "restate",
-             ("backfill", "--start", "2026-10-03", "--end", "2026-10-09"),
+             ("backfill", "--start", "2026-10-03", "--end", "2026-10-09"), "redeliver",
              ("run",), ("transform",), ("status",)]
     status = {}
     for step in steps:
         if step == "restate":
             sandbox.restate(sandbox.account_ids[0], date(2026, 10, 4), Decimal(2))
+            continue
+        if step == "redeliver":
+            write_csv(read_strings(export).slice(0, 40), export)
+            touch(export, 3600)
             continue
         for destination in ("duckdb", "postgres"):
             on_destination(destination)
@@ -90,7 +104,9 @@ def test_duckdb_and_postgres_hold_the_same_focus_rows_and_rollups(sandbox, cli, 
             sizes[table] = len(duck_rows)
         (restated,) = duck.execute("SELECT count(*) FROM finops.cost_restatements").fetchone()
         (rows, sources) = duck.execute("SELECT count(*), count(DISTINCT x_source) FROM finops.cost_and_usage").fetchone()
-    assert restated > 0 and rows > 1000 and sources == 3
+        (focus_rows,) = duck.execute("SELECT count(*) FROM finops.cost_and_usage WHERE x_source = 'focus_files'").fetchone()
+    assert focus_rows == 40  # the re-delivered file's 20 vanished rows are gone on both engines
+    assert restated > 0 and rows > 1000 and sources == 4
     assert all(sizes.values()), sizes
     for destination in ("duckdb", "postgres"):  # the FOCUS row checks as dbt tests, on both engines
         on_destination(destination)

@@ -3,7 +3,8 @@
 -- em dash into ChargeDescription) and UnitFormat ("1M Operations" -> "1000000 Operations") applied. The raw
 -- tables keep what was delivered.
 with all_providers as (
-    {% for model in ['stg_cloudflare__billable_usage', 'int_ai_gateway__daily_focus_rows', 'stg_venice__billing_usage'] %}
+    {% for model in ['stg_cloudflare__billable_usage', 'int_ai_gateway__daily_focus_rows', 'stg_venice__billing_usage',
+                   'stg_focus_files__cost_and_usage'] %}
     select {{ provider_row_columns() | join(', ') }} from {{ ref(model) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}

@@ -3,6 +3,7 @@
     unique_key=['x_source', 'x_source_key'],
     incremental_strategy='delete+insert',
     on_schema_change='fail',
+    pre_hook="{{ delete_redelivered_files() }}",
 ) }}
 -- depends_on: {{ ref('int_cost_and_usage__changes') }}
 -- depends_on: {{ ref('int_cost_and_usage__focus_rows') }}

@@ -1,11 +1,12 @@
 {{ config(materialized='incremental', incremental_strategy='append', full_refresh=false) }}
--- Each time a later load changed the cost of a Cloudflare record we already had: old and new billed and
+-- Each time a later load changed the cost of a Cloudflare record (or a row of a re-delivered FOCUS export file,
+-- keyed 'file#row') we already had: old and new billed and
 -- effective cost as cost_and_usage showed them, both load ids, old and new x_cost_status (a price-sheet
 -- estimate replaced by Cloudflare's billed cost is a restatement too). Found among the rows cost_and_usage
 -- takes in (int_cost_and_usage__changes, which holds the value each replaced). Kept across --full-refresh.
 with changed_rows as (
     select * from {{ ref('int_cost_and_usage__changes') }}
-    where x_source = 'cloudflare_billable_usage' and old_load_id is not null
+    where x_source in ('cloudflare_billable_usage', 'focus_files') and old_load_id is not null
 )
 select
     x_source_key as record_key, billing_account_id, charge_period_start, x_billable_metric_id,

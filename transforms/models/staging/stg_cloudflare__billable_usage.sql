@@ -1,8 +1,31 @@
 -- One row per Cloudflare FOCUS record, priced from the price sheet where Cloudflare has not billed it yet.
 -- x_cost_status: 'billed' (Cloudflare sent BilledCost), 'estimated' (list price x quantity from the price sheet,
 -- before free allowances), 'unpriced' (a metric the sheet does not know: cost 0).
-with billable_usage as (
+-- A contract-level record (no BillingAccountId: usage measured for the whole contract) comes back from every
+-- configured account that is asked; it is one charge. Its copies share `charge_key` (the natural key without
+-- the queried account), so one copy is kept: the newest load's, the lowest queried account within a load. It
+-- is attributed to the lowest account id that returned it (FOCUS requires a BillingAccountId). Account-level
+-- rows skip the window, so the incremental build's load-id filter still reaches their scan.
+with raw_usage as (
     select * from {{ raw_table('cloudflare_billable_usage') }}
+),
+kept_contract_level_copies as (
+    select charge_key, _dlt_load_id as kept_load_id, queried_account_id as kept_account_id, attributed_account_id
+    from (
+        select charge_key, _dlt_load_id, queried_account_id,
+               row_number() over (partition by charge_key order by _dlt_load_id desc, queried_account_id) as copy_rank,
+               min(queried_account_id) over (partition by charge_key) as attributed_account_id
+        from raw_usage
+        where billing_account_id is null
+    ) as ranked_copies
+    where copy_rank = 1
+),
+billable_usage as (
+    select r.*, coalesce(r.billing_account_id, k.attributed_account_id) as attributed_account_id
+    from raw_usage as r
+    left join kept_contract_level_copies as k on r.billing_account_id is null and k.charge_key = r.charge_key
+    where r.billing_account_id is not null
+       or (k.kept_load_id = r._dlt_load_id and k.kept_account_id = r.queried_account_id)
 ),
 price_sheet as (
     select x_billable_metric_id, cast(list_unit_price_usd as decimal(38, 10)) as list_unit_price_usd
@@ -35,8 +58,8 @@ SELECT
     coalesce(service_provider_name, 'Cloudflare') AS service_provider_name,
     coalesce(host_provider_name, 'Cloudflare') AS host_provider_name,
     coalesce(invoice_issuer_name, 'Cloudflare') AS invoice_issuer_name,
-    billing_account_id,
-    coalesce(billing_account_name, billing_account_id) AS billing_account_name,
+    attributed_account_id AS billing_account_id,
+    coalesce(billing_account_name, attributed_account_id) AS billing_account_name,
     sub_account_id, sub_account_name, region_id, region_name,
     coalesce(x_product_family_name, 'Cloudflare') AS service_name,
     CASE x_product_family_name
@@ -72,5 +95,5 @@ SELECT
     x_billable_metric_id, x_billable_metric_name, x_product_family_name, x_zone_id, x_zone_name,
     cast(null as bigint) AS x_prompt_tokens, cast(null as bigint) AS x_completion_tokens,
     billing_currency AS x_original_currency, billed_cost AS x_original_amount,
-    'cloudflare_billable_usage' AS x_source, record_key AS x_source_key, _dlt_load_id AS x_load_id
+    'cloudflare_billable_usage' AS x_source, coalesce(charge_key, record_key) AS x_source_key, _dlt_load_id AS x_load_id
 FROM priced

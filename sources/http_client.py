@@ -20,6 +20,7 @@ import tenacity
 
 from pipelines.errors import ProviderFailing, UsageError
 from pipelines.logs import register_secret
+from sources.quota import Quota, QuotaGate
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 
@@ -123,6 +124,8 @@ class ApiClient:
         describe_error: Callable[[httpx.Response], ApiStatusError],
         limiter: SlidingWindowLimiter | None = None,
         read_pacing: Callable[[httpx.Response], float | None] | None = None,
+        gate: QuotaGate | None = None,
+        read_quota: Callable[[httpx.Response], Quota | None] | None = None,
         max_connections: int = 8,
     ):
         self.provider = provider
@@ -132,6 +135,8 @@ class ApiClient:
         self._describe_error = describe_error
         self._limiter = limiter
         self._read_pacing = read_pacing
+        self.gate = gate
+        self._read_quota = read_quota
         self._count_lock = threading.Lock()
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -180,7 +185,18 @@ class ApiClient:
             self._limiter.acquire()
         with self._count_lock:
             self.requests += 1
-        response = self._http.request(method, path, **kwargs)
+        if self.gate is None:
+            response = self._http.request(method, path, **kwargs)
+        else:
+            self.gate.acquire()
+            response = None
+            try:
+                response = self._http.request(method, path, **kwargs)
+            finally:
+                quota = None
+                if response is not None and self._read_quota is not None:
+                    quota = self._read_quota(response)
+                self.gate.release(quota)
         if self._read_pacing is not None and self._limiter is not None:
             pause = self._read_pacing(response)
             if pause:

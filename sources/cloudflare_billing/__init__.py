@@ -12,7 +12,7 @@ import pendulum
 
 from pipelines.errors import AccessRefused
 from sources.config_checks import check_account_ids, check_common, check_number
-from sources.cloudflare_api import DEFAULT_BASE_URL, classify, cloudflare_client
+from sources.cloudflare_api import DEFAULT_CONCURRENCY, DEFAULT_BASE_URL, classify, cloudflare_client
 from sources.cloudflare_billing.helpers import fetch_window, first_day_to_read, parse_day
 from sources.cloudflare_billing.settings import (
     DEFAULT_LOOKBACK_DAYS, MAX_WINDOW_DAYS, PERMISSION, TABLE,
@@ -38,7 +38,7 @@ def cloudflare_billing(
     end_date: str | None = None,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
     metric: str | None = None,
-    concurrency: int = 4,
+    concurrency: int = DEFAULT_CONCURRENCY,
     timeout_seconds: float = 30.0,
     max_retry_seconds: float = 120.0,
     backfill_start: str | None = None,

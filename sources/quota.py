@@ -1,0 +1,88 @@
+"""Pacing from the provider's own count: start a request only while the window it reported has room for it.
+
+Every answer says how many requests are left in the current window and when it resets (Cloudflare's `Ratelimit`,
+Venice's `x-ratelimit-remaining-requests` / `-reset-requests`). Requests in flight are not counted in the last
+answer yet, so a start needs `remaining - in_flight > reserve`: however many threads ask, the window is never
+overdrawn and no 429 is drawn. When the window is used up, starts wait for its reset. The number in flight is
+therefore chosen by the quota, up to the caller's cap (its worker count).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Quota:
+    remaining: int
+    reset_seconds: float
+    limit: int | None = None  # the window's size (Ratelimit-Policy `q`), when the provider says it
+    window_seconds: float | None = None  # its length (`w`)
+
+
+class QuotaGate:
+    def __init__(self, reserve: int = 1) -> None:
+        self.reserve = reserve
+        self._cond = threading.Condition()
+        self._remaining: int | None = None  # unknown until the first answer: one request probes
+        self._reset_at = 0.0
+        self._limit: int | None = None
+        self._period: float | None = None
+        self._in_flight = 0
+        self._unmetered = False  # an answer came without a count: only the caller's worker cap applies
+        self.waited_seconds = 0.0
+
+    def acquire(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                if self._remaining is not None and now >= self._reset_at:
+                    # the window turned over: a full one if we know its size, else probe with one request
+                    self._remaining = self._limit
+                if self._remaining is None:
+                    if self._in_flight == 0 or self._unmetered:
+                        break
+                    wait = 0.5
+                elif self._remaining - self._in_flight > self.reserve:
+                    break
+                else:
+                    wait = max(self._reset_at - now, 0.005)
+                started = time.monotonic()
+                self._cond.wait(min(wait, 1.0))
+                self.waited_seconds += time.monotonic() - started
+            self._in_flight += 1
+
+    def release(self, quota: Quota | None) -> None:
+        """One request is answered; `quota` is what its answer reported (None: no header)."""
+        with self._cond:
+            self._in_flight -= 1
+            if quota is None and self._remaining is None:
+                self._unmetered = True
+            if quota is not None:
+                reset_at = time.monotonic() + quota.reset_seconds
+                if self._remaining is None or reset_at > self._reset_at + 1.5:
+                    self._remaining, self._reset_at = quota.remaining, reset_at  # a new window
+                else:  # the same window: answers arrive out of order, the lowest count is the latest
+                    self._remaining = min(self._remaining, quota.remaining)
+                    self._reset_at = max(self._reset_at, reset_at)
+                if quota.limit:
+                    self._limit = quota.limit
+                if quota.window_seconds:
+                    self._period = quota.window_seconds
+            self._cond.notify_all()
+
+    def estimate_seconds(self, requests: int) -> float:
+        """Seconds the quota holds back `requests` more starts (0 when this window has room): for an ETA."""
+        with self._cond:
+            if self._remaining is None or not self._limit or not self._period:
+                return 0.0
+            now = time.monotonic()
+            remaining = self._limit if now >= self._reset_at else self._remaining
+            room = max(remaining - self._in_flight - self.reserve, 0)
+            if requests <= room:
+                return 0.0
+            per_window = max(self._limit - self.reserve, 1)
+            windows_after = -(-(requests - room) // per_window) - 1
+            return max(self._reset_at - now, 0.0) + windows_after * self._period

@@ -36,3 +36,21 @@ class Latency:
         with self._lock:
             factor = 1 + self.jitter * (2 * self._random.random() - 1)
         return self.ms * factor / 1000
+
+
+class InFlight:
+    """Requests being answered now, and the most at once (`peak`): what a test of the client's pacing reads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now = 0
+        self.peak = 0
+
+    def enter(self) -> None:
+        with self._lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.now -= 1

@@ -23,7 +23,7 @@ from pipelines.sandbox.ai_gateway import GatewayUsage, SpendingLimits
 from pipelines.sandbox.cloudflare_api import RateLimiter
 from pipelines.sandbox.cloudflare_usage import CloudflareUsage
 from pipelines.sandbox.faults import Fault, FaultQueue
-from pipelines.sandbox.network import VENICE_RATE_LIMIT, Latency, parse_rate
+from pipelines.sandbox.network import VENICE_RATE_LIMIT, InFlight, Latency, parse_rate
 from pipelines.sandbox.replies import Request
 from pipelines.sandbox.server import SandboxHTTPServer
 from pipelines.sandbox.venice_charges import charge_json
@@ -75,6 +75,7 @@ class Sandbox:
         self.venice_rate = parse_rate(venice_rate_limit) if venice_rate_limit else None
         self.slow_seconds = slow_seconds
         self.latency = Latency(seed, latency_ms, latency_jitter)
+        self.in_flight = InFlight()  # API and control requests being answered; `.peak` the most at once
         self.restricted_accounts: set[str] = set()
         self.spending_limit_post_forbidden = False
         self.venice_legacy_gone = False

@@ -127,7 +127,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length > 0 else b""
         request = Request(self.command, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)),
                           self.headers, body)
-        reply, spoil = dispatch(self.server.sandbox, request)
+        sb = self.server.sandbox
+        sb.in_flight.enter()
+        try:
+            reply, spoil = dispatch(sb, request)
+        finally:
+            sb.in_flight.leave()
         try:
             self._write(reply, spoil)
         except OSError:  # the client went away (gave up waiting on a delay): nothing to answer

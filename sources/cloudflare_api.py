@@ -21,8 +21,8 @@ RATE_LIMIT_REQUESTS = 1200
 RATE_LIMIT_SECONDS = 300
 # Pause when the server says this few requests remain in its window (Ratelimit header).
 PACING_RESERVE = 10
-# Requests the quota gate leaves unspent in each window (another client of the same token, a clock edge).
-QUOTA_RESERVE = 2
+# Requests the quota gate leaves unspent in each window (raise it if another client shares the token).
+QUOTA_RESERVE = 0
 
 _limiters: dict[int, SlidingWindowLimiter] = {}
 _gates: dict[int, QuotaGate] = {}

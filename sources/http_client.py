@@ -132,6 +132,7 @@ class ApiClient:
         register_secret(token)
         self.policy = policy
         self.requests = 0
+        self.seconds = 0.0  # time spent waiting on answers, summed over requests (the mean feeds an ETA)
         self._describe_error = describe_error
         self._limiter = limiter
         self._read_pacing = read_pacing
@@ -183,12 +184,14 @@ class ApiClient:
                    kwargs: dict[str, Any]) -> Any:
         if self._limiter is not None:
             self._limiter.acquire()
+        if self.gate is not None:
+            self.gate.acquire()
         with self._count_lock:
             self.requests += 1
+        started = time.monotonic()
         if self.gate is None:
             response = self._http.request(method, path, **kwargs)
         else:
-            self.gate.acquire()
             response = None
             try:
                 response = self._http.request(method, path, **kwargs)
@@ -197,6 +200,8 @@ class ApiClient:
                 if response is not None and self._read_quota is not None:
                     quota = self._read_quota(response)
                 self.gate.release(quota)
+        with self._count_lock:
+            self.seconds += time.monotonic() - started
         if self._read_pacing is not None and self._limiter is not None:
             pause = self._read_pacing(response)
             if pause:

@@ -31,28 +31,55 @@ class QuotaGate:
         self._limit: int | None = None
         self._period: float | None = None
         self._in_flight = 0
+        self._next_ticket = 0
+        self._serving = 0
+        self._abandoned: set[int] = set()
         self._unmetered = False  # an answer came without a count: only the caller's worker cap applies
         self.waited_seconds = 0.0
 
     def acquire(self) -> None:
+        """Wait for room, first come first served: callers start in the order they asked (a walk that yields
+        in order must not see its first request overtaken by a whole window of later ones)."""
         with self._cond:
-            while True:
-                now = time.monotonic()
-                if self._remaining is not None and now >= self._reset_at:
-                    # the window turned over: a full one if we know its size, else probe with one request
-                    self._remaining = self._limit
-                if self._remaining is None:
-                    if self._in_flight == 0 or self._unmetered:
-                        break
-                    wait = 0.5
-                elif self._remaining - self._in_flight > self.reserve:
-                    break
-                else:
-                    wait = max(self._reset_at - now, 0.005)
-                started = time.monotonic()
-                self._cond.wait(min(wait, 1.0))
-                self.waited_seconds += time.monotonic() - started
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            try:
+                self._wait_for_room(ticket)
+            except BaseException:
+                self._abandoned.add(ticket)  # interrupted while queued: the next in line must not wait on it
+                self._skip_abandoned()
+                raise
             self._in_flight += 1
+            self._serving += 1
+            self._skip_abandoned()
+            self._cond.notify_all()
+
+    def _skip_abandoned(self) -> None:
+        while self._serving in self._abandoned:
+            self._abandoned.discard(self._serving)
+            self._serving += 1
+        self._cond.notify_all()
+
+    def _wait_for_room(self, ticket: int) -> None:
+        while True:
+            now = time.monotonic()
+            if ticket != self._serving:
+                self._cond.wait(1.0)
+                continue
+            if self._remaining is not None and now >= self._reset_at:
+                # the window turned over: a full one if we know its size, else probe with one request
+                self._remaining = self._limit
+            if self._remaining is None:
+                if self._in_flight == 0 or self._unmetered:
+                    break
+                wait = 0.5
+            elif self._remaining - self._in_flight > self.reserve:
+                break
+            else:
+                wait = max(self._reset_at - now, 0.005)
+            started = time.monotonic()
+            self._cond.wait(min(wait, 1.0))
+            self.waited_seconds += time.monotonic() - started
 
     def release(self, quota: Quota | None) -> None:
         """One request is answered; `quota` is what its answer reported (None: no header)."""

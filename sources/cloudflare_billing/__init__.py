@@ -23,6 +23,7 @@ from sources.batching import ArrowBatcher
 from sources.loading import MERGE_DEDUPLICATED, loaded_marks
 from sources.parallel import ordered_map
 from sources.quarantine import quarantined
+from sources.request_progress import RequestProgress
 from sources.run_report import SourceReport
 from sources.windows import date_windows, first_of_last_month
 
@@ -81,6 +82,7 @@ def cloudflare_billing(
         windows_left = Counter(account for account, _ in plan)
         refused: set[str] = set()
         batch = ArrowBatcher()
+        progress = RequestProgress(len(plan), client, concurrency, "cloudflare_billing")
 
         def fetch(job: tuple[str, tuple[date, date]]) -> Any:
             account, (start, end) = job
@@ -88,6 +90,7 @@ def cloudflare_billing(
 
         try:
             for (account, (start, end)), outcome in ordered_map(fetch, plan, concurrency):
+                progress.advance()
                 if account in refused:
                     continue
                 if isinstance(outcome, MalformedBody):
@@ -121,6 +124,7 @@ def cloudflare_billing(
             if rest is not None:
                 yield rest
         finally:
+            progress.close()
             report.requests += client.requests
             client.close()
 

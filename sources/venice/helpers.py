@@ -23,7 +23,7 @@ from sources.venice.settings import (
 )
 
 Page = tuple[pa.Table, list[Rejection]]  # a page's rows and its rejected records
-QUOTA_RESERVE = 2  # requests left unspent in each rate-limit window
+QUOTA_RESERVE = 0  # requests left unspent in each rate-limit window (in-flight ones are already counted)
 
 
 def describe_error(response: httpx.Response) -> ApiStatusError:

@@ -14,6 +14,9 @@ import time
 from dataclasses import dataclass
 
 
+RESET_SLACK_SECONDS = 0.5  # the mean lateness of a reset given in whole seconds
+
+
 @dataclass(frozen=True)
 class Quota:
     remaining: int
@@ -36,6 +39,7 @@ class QuotaGate:
         self._abandoned: set[int] = set()
         self._unmetered = False  # an answer came without a count: only the caller's worker cap applies
         self.waited_seconds = 0.0
+        self.started = 0  # requests let through, ever (counted with in-flight ones: what an ETA subtracts)
 
     def acquire(self) -> None:
         """Wait for room, first come first served: callers start in the order they asked (a walk that yields
@@ -50,6 +54,7 @@ class QuotaGate:
                 self._skip_abandoned()
                 raise
             self._in_flight += 1
+            self.started += 1
             self._serving += 1
             self._skip_abandoned()
             self._cond.notify_all()
@@ -82,7 +87,9 @@ class QuotaGate:
             self.waited_seconds += time.monotonic() - started
 
     def release(self, quota: Quota | None) -> None:
-        """One request is answered; `quota` is what its answer reported (None: no header)."""
+        """One request is answered; `quota` is what its answer reported (None: no header). The reset is counted
+        from the answer's arrival: later than the server's (by the way back and the rounding of `t` to whole
+        seconds), never earlier, so a new window is never started before the server has opened it."""
         with self._cond:
             self._in_flight -= 1
             if quota is None and self._remaining is None:
@@ -100,7 +107,7 @@ class QuotaGate:
                     self._period = quota.window_seconds
             self._cond.notify_all()
 
-    def estimate_seconds(self, requests: int) -> float:
+    def estimate_seconds(self, requests: int, latency: float = 0.0) -> float:
         """Seconds the quota holds back `requests` more starts (0 when this window has room): for an ETA."""
         with self._cond:
             if self._remaining is None or not self._limit or not self._period:
@@ -112,4 +119,7 @@ class QuotaGate:
                 return 0.0
             per_window = max(self._limit - self.reserve, 1)
             windows_after = -(-(requests - room) // per_window) - 1
-            return max(self._reset_at - now, 0.0) + windows_after * self._period
+            # we open each window late by the way back (~latency) and the rounding of `t` (half a second on average):
+            # a server that starts its next window at our first request (the sandbox does) drifts by that much
+            late = RESET_SLACK_SECONDS + latency
+            return max(self._reset_at - now, 0.0) + windows_after * (self._period + late)

@@ -31,6 +31,7 @@ class RequestProgress:
         self.client = client
         self.workers = max(workers, 1)
         self.done = 0
+        self._gate_start = client.gate.started if client.gate is not None else 0  # a gate is shared per token
         self._bar: Any = None
         if total > 1 and bar_wanted():
             from tqdm import tqdm
@@ -43,8 +44,10 @@ class RequestProgress:
         client = self.client
         answered = max(client.requests, 1)
         mean = client.seconds / answered if client.requests else 0.0
-        to_start = max(self.total - client.requests, 0)
-        quota = client.gate.estimate_seconds(to_start) + mean if client.gate is not None and to_start else 0.0
+        gate = client.gate
+        # started as the gate counts them (the same moment it counts them in flight), from this walk's start
+        to_start = max(self.total - ((gate.started - self._gate_start) if gate is not None else client.requests), 0)
+        quota = client.gate.estimate_seconds(to_start, mean) + mean if client.gate is not None and to_start else 0.0
         fan_out = max(self.total - self.done, 0) * mean / self.workers
         return max(quota, fan_out)
 

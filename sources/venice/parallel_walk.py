@@ -98,35 +98,59 @@ def walk_window(client: ApiClient, start: datetime, end: datetime, fmt: str) -> 
     return Walked(start, end, pages)
 
 
+class _Node:
+    """One window's walk; when it was cut, its pieces are submitted as soon as the cut is known (from the worker
+    that made it), not when the consumer gets there: the pool stays busy across window boundaries."""
+
+    def __init__(self, walker: "_Walker", span: tuple[datetime, datetime]):
+        self.span = span
+        self.children: list[_Node] = []
+        self._walker = walker
+        self.future: Future[Walked] = walker.pool.submit(self._walk)
+
+    def _walk(self) -> Walked:
+        walked = walk_window(self._walker.client, *self.span, self._walker.fmt)
+        if walked.rest and not self._walker.closed:
+            self.children = [_Node(self._walker, span) for span in walked.rest]
+        return walked
+
+
+@dataclass
+class _Walker:
+    client: ApiClient
+    fmt: str
+    pool: ThreadPoolExecutor
+    closed: bool = False
+
+
 def walk_parallel(client: ApiClient, start: datetime, end: datetime, fmt: str, window: timedelta, workers: int
                   ) -> Iterator[tuple[datetime, datetime, list[Page] | BaseException]]:
     """(start, end, pages or the exception) for consecutive windows covering [start, end), in time order,
-    up to `workers` walks at once (within them, the client's quota gate decides how many requests fly)."""
+    up to `workers` walks at once (within them, the client's quota gate decides how many requests fly). Planned
+    windows are started while fewer than 2 x workers walks are waiting to be handed on."""
     from sources.windows import time_windows
 
     coarse = iter(time_windows(start, end, window))
-    queue: deque[tuple[datetime, datetime, Future[Walked]]] = deque()
+    queue: deque[_Node] = deque()
     with ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="venice") as pool:
-        def submit(span: tuple[datetime, datetime]) -> tuple[datetime, datetime, Future[Walked]]:
-            return (*span, pool.submit(walk_window, client, span[0], span[1], fmt))
-
+        walker = _Walker(client, fmt, pool)
         try:
             while True:
-                while len(queue) < workers:
+                while len(queue) < 2 * workers:
                     span = next(coarse, None)
                     if span is None:
                         break
-                    queue.append(submit(span))
+                    queue.append(_Node(walker, span))
                 if not queue:
                     return
-                w_start, w_end, future = queue.popleft()
+                node = queue.popleft()
                 try:
-                    walked = future.result()
+                    walked = node.future.result()
                 except Exception as exc:  # noqa: BLE001 - the caller decides what a failed window means
-                    yield w_start, w_end, exc
+                    yield (*node.span, exc)
                     return
-                queue.extendleft(reversed([submit(span) for span in walked.rest]))
+                queue.extendleft(reversed(node.children))
                 yield walked.start, walked.cut, walked.pages
         finally:
-            for *_span, future in queue:
-                future.cancel()
+            walker.closed = True
+            pool.shutdown(wait=True, cancel_futures=True)  # pieces not reached yet are not walked for nothing

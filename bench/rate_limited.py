@@ -94,7 +94,8 @@ def main() -> None:
         "eta_error_median": round(statistics.median(errors), 3) if errors else None,
         "first_eta_s": round(updates[0][3], 1) if updates else None,
         "first_eta_at_s": round(updates[0][0] - started, 2) if updates else None,
-        "pid": os.getpid(),
+        "worst_predictions": sorted(([round(t - started, 1), n, eta, round(abs(t + eta - finished) / (finished - t), 3)]
+                                     for t, n, total, eta in updates if finished - t >= 5), key=lambda p: -p[3])[:4],
     })
 
 

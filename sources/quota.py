@@ -40,6 +40,7 @@ class QuotaGate:
         self._unmetered = False  # an answer came without a count: only the caller's worker cap applies
         self.waited_seconds = 0.0
         self.started = 0  # requests let through, ever (counted with in-flight ones: what an ETA subtracts)
+        self._window_first = 0  # `started` when the current window opened
 
     def acquire(self) -> None:
         """Wait for room, first come first served: callers start in the order they asked (a walk that yields
@@ -74,6 +75,7 @@ class QuotaGate:
             if self._remaining is not None and now >= self._reset_at:
                 # the window turned over: a full one if we know its size, else probe with one request
                 self._remaining = self._limit
+                self._window_first = self.started
             if self._remaining is None:
                 if self._in_flight == 0 or self._unmetered:
                     break
@@ -113,8 +115,11 @@ class QuotaGate:
             if self._remaining is None or not self._limit or not self._period:
                 return 0.0
             now = time.monotonic()
-            remaining = self._limit if now >= self._reset_at else self._remaining
-            room = max(remaining - self._in_flight - self.reserve, 0)
+            if now >= self._reset_at:
+                room = self._limit - self.reserve
+            else:  # what we started in this window tells the room better than `remaining - in flight`, which
+                # counts twice the requests the server has seen but whose answers are still on their way
+                room = max(min(self._remaining, self._limit - (self.started - self._window_first)) - self.reserve, 0)
             if requests <= room:
                 return 0.0
             per_window = max(self._limit - self.reserve, 1)

@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", parents=[common], help="serve the sandbox API on 127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8787)
     sandbox.add_argument("--seed", type=int, default=7)
+    sandbox.add_argument("--latency-ms", type=float, default=0.0, help="latency per API request (+-20%% jitter)")
+    sandbox.add_argument("--rate-limit", default="1200/300", help="Cloudflare's limit per token, N/SECONDS")
     sub.add_parser("demo", parents=[common], help="sandbox + full run into ./finops_etl.duckdb + summary")
 
     limit = sub.add_parser("spending-limit", parents=[common], help="AI Gateway spending limit")

@@ -134,7 +134,7 @@ def spending_limit(args: argparse.Namespace) -> int:
 def sandbox(args: argparse.Namespace) -> int:
     from pipelines.sandbox import serve
 
-    serve(args.port, seed=args.seed)
+    serve(args.port, seed=args.seed, latency_ms=args.latency_ms, rate_limit=args.rate_limit)
     return 0
 
 

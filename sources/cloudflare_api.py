@@ -10,16 +10,22 @@ import orjson
 
 from pipelines.errors import AccessRefused, CredentialsRejected, FinopsError, ProviderFailing, UsageError
 from sources.http_client import ApiClient, ApiStatusError, RetryPolicy, SlidingWindowLimiter
+from sources.quota import Quota, QuotaGate
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
+# The cap on requests in flight (SOURCES__CLOUDFLARE__CONCURRENCY); within it, the `Ratelimit` header decides.
+DEFAULT_CONCURRENCY = 16
 AUTH_ERROR_CODE = 10000  # "Authentication error": the token itself, not the account's access
 # 1200 requests per 5 minutes per token; past it Cloudflare blocks every call for 5 minutes.
 RATE_LIMIT_REQUESTS = 1200
 RATE_LIMIT_SECONDS = 300
 # Pause when the server says this few requests remain in its window (Ratelimit header).
 PACING_RESERVE = 10
+# Requests the quota gate leaves unspent in each window (raise it if another client shares the token).
+QUOTA_RESERVE = 0
 
 _limiters: dict[int, SlidingWindowLimiter] = {}
+_gates: dict[int, QuotaGate] = {}
 _limiters_lock = threading.Lock()
 # one parameter of a `Ratelimit` list item (IETF draft): `"default";r=50;t=30, "burst";r=2;t=1`
 _PARAM = re.compile(r";\s*([a-z]+)=(\d+)")
@@ -29,6 +35,13 @@ def _shared_limiter(token: str) -> SlidingWindowLimiter:
     """One limiter per token in this process: billing and AI Gateway draw on the same budget."""
     with _limiters_lock:
         return _limiters.setdefault(hash(token), SlidingWindowLimiter(RATE_LIMIT_REQUESTS, RATE_LIMIT_SECONDS))
+
+
+def _shared_gate(token: str, base_url: str) -> QuotaGate:
+    """One quota gate per token and API: in flight is what the `Ratelimit` header leaves room for, across
+    sources (billing and AI Gateway draw on the same budget)."""
+    with _limiters_lock:
+        return _gates.setdefault(hash((token, base_url)), QuotaGate(reserve=QUOTA_RESERVE))
 
 
 def describe_error(response: httpx.Response) -> ApiStatusError:
@@ -76,25 +89,40 @@ def check_envelope_body(body: bytes) -> None:
     check_envelope(document)
 
 
-def pacing(response: httpx.Response) -> float | None:
-    """Seconds to hold back when the `Ratelimit` header says a window is nearly used up. The header is a list
-    of items (one per policy): the item with the fewest requests remaining decides."""
+def _items(response: httpx.Response, header: str, keys: tuple[str, str]) -> list[tuple[int, int]]:
     items = []
-    for header in response.headers.get_list("Ratelimit"):
-        for item in header.split(","):
+    for value in response.headers.get_list(header):
+        for item in value.split(","):
             params = dict(_PARAM.findall(item))
-            if "r" in params and "t" in params:
-                items.append((int(params["r"]), int(params["t"])))
-    if items:
-        remaining, reset = min(items)
-        if remaining <= PACING_RESERVE:
-            return float(reset)
+            if all(key in params for key in keys):
+                items.append((int(params[keys[0]]), int(params[keys[1]])))
+    return items
+
+
+def quota(response: httpx.Response) -> Quota | None:
+    """The `Ratelimit` item with the fewest requests left (IETF draft: one item per policy), and the window's
+    size from `Ratelimit-Policy` (`q` requests per `w` seconds; the smallest `q`)."""
+    items = _items(response, "Ratelimit", ("r", "t"))
+    if not items:
+        return None
+    remaining, reset = min(items)
+    policies = _items(response, "Ratelimit-Policy", ("q", "w"))
+    limit, window = min(policies) if policies else (None, None)
+    return Quota(remaining, float(reset), limit, window)
+
+
+def pacing(response: httpx.Response) -> float | None:
+    """Seconds to hold back when the `Ratelimit` header says a window is nearly used up."""
+    found = quota(response)
+    if found is not None and found.remaining <= PACING_RESERVE:
+        return found.reset_seconds
     return None
 
 
 def cloudflare_client(base_url: str, api_token: str, policy: RetryPolicy, max_connections: int = 8) -> ApiClient:
     return ApiClient("Cloudflare", base_url, api_token, policy=policy, describe_error=describe_error,
-                     limiter=_shared_limiter(api_token), read_pacing=pacing, max_connections=max_connections)
+                     limiter=_shared_limiter(api_token), gate=_shared_gate(api_token, base_url), read_quota=quota,
+                     max_connections=max_connections)
 
 
 def classify(exc: ApiStatusError, account_id: str, what: str, permission: str) -> FinopsError:

@@ -20,6 +20,7 @@ import tenacity
 
 from pipelines.errors import ProviderFailing, UsageError
 from pipelines.logs import register_secret
+from sources.quota import Quota, QuotaGate
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 
@@ -123,15 +124,20 @@ class ApiClient:
         describe_error: Callable[[httpx.Response], ApiStatusError],
         limiter: SlidingWindowLimiter | None = None,
         read_pacing: Callable[[httpx.Response], float | None] | None = None,
+        gate: QuotaGate | None = None,
+        read_quota: Callable[[httpx.Response], Quota | None] | None = None,
         max_connections: int = 8,
     ):
         self.provider = provider
         register_secret(token)
         self.policy = policy
         self.requests = 0
+        self.seconds = 0.0  # time spent waiting on answers, summed over requests (the mean feeds an ETA)
         self._describe_error = describe_error
         self._limiter = limiter
         self._read_pacing = read_pacing
+        self.gate = gate
+        self._read_quota = read_quota
         self._count_lock = threading.Lock()
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -178,9 +184,24 @@ class ApiClient:
                    kwargs: dict[str, Any]) -> Any:
         if self._limiter is not None:
             self._limiter.acquire()
+        if self.gate is not None:
+            self.gate.acquire()
         with self._count_lock:
             self.requests += 1
-        response = self._http.request(method, path, **kwargs)
+        started = time.monotonic()
+        if self.gate is None:
+            response = self._http.request(method, path, **kwargs)
+        else:
+            response = None
+            try:
+                response = self._http.request(method, path, **kwargs)
+            finally:
+                quota = None
+                if response is not None and self._read_quota is not None:
+                    quota = self._read_quota(response)
+                self.gate.release(quota)
+        with self._count_lock:
+            self.seconds += time.monotonic() - started
         if self._read_pacing is not None and self._limiter is not None:
             pause = self._read_pacing(response)
             if pause:

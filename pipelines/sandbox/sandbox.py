@@ -23,6 +23,7 @@ from pipelines.sandbox.ai_gateway import GatewayUsage, SpendingLimits
 from pipelines.sandbox.cloudflare_api import RateLimiter
 from pipelines.sandbox.cloudflare_usage import CloudflareUsage
 from pipelines.sandbox.faults import Fault, FaultQueue
+from pipelines.sandbox.network import VENICE_RATE_LIMIT, InFlight, Latency, parse_rate
 from pipelines.sandbox.replies import Request
 from pipelines.sandbox.server import SandboxHTTPServer
 from pipelines.sandbox.venice_charges import charge_json
@@ -39,13 +40,16 @@ class Sandbox:
     """The sandbox API server and its state. Test controls are plain attributes and methods:
     restricted_accounts, spending_limit_post_forbidden, venice_legacy_gone, venice_cursor_ttl_seconds,
     venice_cursor_rejection (the 400's wording), gateway_max_buckets (a page limit, then `has_more`),
-    slow_seconds (delay every data response), add_fault, set_today, restate, set_spending_limit;
+    slow_seconds (delay every data response), latency (`latency_ms` per request, seeded jitter), the rate limits
+    (`rate_limit` and `venice_rate_limit`, "N/SECONDS"), add_fault, set_today, restate, set_spending_limit;
     `requests` logs every request served (never a header, so never a token)."""
 
     def __init__(self, seed: int = 7, accounts: int = 3, metrics: int = 12, days: int = 120,
                  venice_charges_per_day: int = 200, venice_days: int = 30, port: int = 0,
                  today: date | None = None, *, cloudflare_rate_limit: int = 1200,
-                 cloudflare_rate_window: int = 300, slow_seconds: float = 0.0):
+                 cloudflare_rate_window: int = 300, slow_seconds: float = 0.0, latency_ms: float = 0.0,
+                 latency_jitter: float = 0.2, rate_limit: str | None = None,
+                 venice_rate_limit: str | None = VENICE_RATE_LIMIT):
         self.seed = seed
         self.port = port
         self._today = today
@@ -65,7 +69,13 @@ class Sandbox:
         self.cloudflare_limiter = RateLimiter()
         self.cloudflare_rate_limit = cloudflare_rate_limit
         self.cloudflare_rate_window = cloudflare_rate_window
+        if rate_limit is not None:
+            self.cloudflare_rate_limit, self.cloudflare_rate_window = parse_rate(rate_limit)
+        self.venice_limiter = RateLimiter()
+        self.venice_rate = parse_rate(venice_rate_limit) if venice_rate_limit else None
         self.slow_seconds = slow_seconds
+        self.latency = Latency(seed, latency_ms, latency_jitter)
+        self.in_flight = InFlight()  # API and control requests being answered; `.peak` the most at once
         self.restricted_accounts: set[str] = set()
         self.spending_limit_post_forbidden = False
         self.venice_legacy_gone = False

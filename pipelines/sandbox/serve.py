@@ -8,6 +8,7 @@ import threading
 from datetime import date
 
 from pipelines.sandbox.cloudflare_api import CLOUDFLARE_TOKEN
+from pipelines.sandbox.network import VENICE_RATE_LIMIT
 from pipelines.sandbox.sandbox import Sandbox
 from pipelines.sandbox.venice_api import VENICE_ADMIN_KEY
 
@@ -39,5 +40,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--today", type=date.fromisoformat, default=None,
                         help="fix the sandbox clock to this date (YYYY-MM-DD); default: the real UTC date")
     parser.add_argument("--slow-seconds", type=float, default=0.0, help="delay every data response")
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="network latency added to every API request (+-20%% seeded jitter)")
+    parser.add_argument("--rate-limit", default="1200/300", help="Cloudflare's limit per token, N/SECONDS")
+    parser.add_argument("--venice-rate-limit", default=VENICE_RATE_LIMIT, help="Venice's limit per key, N/SECONDS")
     options = vars(parser.parse_args(argv))
     serve(options.pop("port"), **options)

@@ -43,21 +43,29 @@ def dispatch(sb: Sandbox, request: Request) -> tuple[Reply, str | None]:
     cloudflare = api != "venice"
     budget = None
     if cloudflare:
-        budget = sb.cloudflare_limiter.spend(request.bearer() or "", sb.cloudflare_rate_limit,
-                                             sb.cloudflare_rate_window)
+        limit, window = sb.cloudflare_rate_limit, sb.cloudflare_rate_window
+        budget = sb.cloudflare_limiter.spend(request.bearer() or "", limit, window)
+    elif sb.venice_rate is not None:
+        limit, window = sb.venice_rate
+        budget = sb.venice_limiter.spend(request.bearer() or "", limit, window)
     fault = sb.faults.take(request.path, TRANSPORT_KINDS) if budget is None or budget.allowed else None
-    if sb.slow_seconds:
-        time.sleep(sb.slow_seconds)
+    delay = sb.slow_seconds + sb.latency.next_seconds()
+    if delay:
+        time.sleep(delay)
     if fault is not None and fault.kind == "delay":
         time.sleep(float(fault.params["seconds"]))
     if budget is not None and not budget.allowed:
-        reply = cloudflare_api.cf_rate_limited(budget.reset_seconds)
+        reply = (cloudflare_api.cf_rate_limited(budget.reset_seconds) if cloudflare
+                 else venice_api.venice_rate_limited(budget.reset_seconds))
     elif fault is not None and fault.kind in REPLY_KINDS:
         reply = _fault_reply(fault, cloudflare)
     else:
         reply = _answer(sb, request, cloudflare)
     if budget is not None:
-        reply.headers += budget.headers(sb.cloudflare_rate_limit, sb.cloudflare_rate_window)
+        sent = {name.lower() for name, _ in reply.headers}
+        reply.headers += [(name, value) for name, value in (budget.headers(limit, window) if cloudflare else
+                                                            venice_api.rate_headers(budget, limit))
+                          if name.lower() not in sent]
     sb.log_request(request, reply.status, api)
     return reply, fault.kind if fault is not None and fault.kind in ("reset", "truncate") else None
 
@@ -119,7 +127,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length > 0 else b""
         request = Request(self.command, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)),
                           self.headers, body)
-        reply, spoil = dispatch(self.server.sandbox, request)
+        sb = self.server.sandbox
+        sb.in_flight.enter()
+        try:
+            reply, spoil = dispatch(sb, request)
+        finally:
+            sb.in_flight.leave()
         try:
             self._write(reply, spoil)
         except OSError:  # the client went away (gave up waiting on a delay): nothing to answer

@@ -26,6 +26,7 @@ from pipelines.sandbox.replies import Reply, Request, json_reply
 from pipelines.sandbox.venice_charges import CSV_COLUMNS, DOTTED_CSV_COLUMNS, Charge, charge_json, served_texts
 
 if TYPE_CHECKING:
+    from pipelines.sandbox.cloudflare_api import Budget
     from pipelines.sandbox.sandbox import Sandbox
 
 VENICE_ADMIN_KEY = "venice-sandbox-admin-4Rt8Wq"
@@ -48,6 +49,13 @@ def venice_error(status: int, message: str, headers: list[tuple[str, str]] | Non
 def venice_rate_limited(wait_seconds: float) -> Reply:
     reset = str(math.ceil(time.time() + wait_seconds))
     return venice_error(429, "Rate limit exceeded", [("x-ratelimit-reset-requests", reset)])
+
+
+def rate_headers(budget: "Budget", limit: int) -> list[tuple[str, str]]:
+    """Venice's rate-limit headers: what is left of the window and when it resets (a Unix time)."""
+    reset = str(math.ceil(time.time() + budget.reset_seconds))
+    return [("x-ratelimit-limit-requests", str(limit)), ("x-ratelimit-remaining-requests", str(budget.remaining)),
+            ("x-ratelimit-reset-requests", reset)]
 
 
 def handle(sb: Sandbox, request: Request) -> Reply:

@@ -13,7 +13,7 @@ from sources.ai_gateway.helpers import fetch_limit, fetch_usage
 from sources.ai_gateway.settings import DEFAULT_REQUEST_HOURS, GRAINS, LIMITS_TABLE, PERMISSION, USAGE_TABLE
 from sources.arrow_records import Rejection
 from sources.config_checks import check_account_ids, check_common, check_number
-from sources.cloudflare_api import DEFAULT_BASE_URL, classify, cloudflare_client
+from sources.cloudflare_api import DEFAULT_CONCURRENCY, DEFAULT_BASE_URL, classify, cloudflare_client
 from sources.cloudflare_billing.helpers import parse_day
 from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
 from sources.parallel import ordered_map
@@ -31,7 +31,7 @@ def ai_gateway(
     end_date: str | None = None,
     lookback_days: int = 3,
     request_hours: int | None = None,
-    concurrency: int = 4,
+    concurrency: int = DEFAULT_CONCURRENCY,
     timeout_seconds: float = 30.0,
     max_retry_seconds: float = 120.0,
     backfill_start: str | None = None,

@@ -12,7 +12,7 @@ import pendulum
 
 from pipelines.errors import AccessRefused
 from sources.config_checks import check_account_ids, check_common, check_number
-from sources.cloudflare_api import DEFAULT_BASE_URL, classify, cloudflare_client
+from sources.cloudflare_api import DEFAULT_CONCURRENCY, DEFAULT_BASE_URL, classify, cloudflare_client
 from sources.cloudflare_billing.helpers import fetch_window, first_day_to_read, parse_day
 from sources.cloudflare_billing.settings import (
     DEFAULT_LOOKBACK_DAYS, MAX_WINDOW_DAYS, PERMISSION, TABLE,
@@ -23,6 +23,7 @@ from sources.batching import ArrowBatcher
 from sources.loading import MERGE_DEDUPLICATED, loaded_marks
 from sources.parallel import ordered_map
 from sources.quarantine import quarantined
+from sources.request_progress import RequestProgress
 from sources.run_report import SourceReport
 from sources.windows import date_windows, first_of_last_month
 
@@ -38,7 +39,7 @@ def cloudflare_billing(
     end_date: str | None = None,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
     metric: str | None = None,
-    concurrency: int = 4,
+    concurrency: int = DEFAULT_CONCURRENCY,
     timeout_seconds: float = 30.0,
     max_retry_seconds: float = 120.0,
     backfill_start: str | None = None,
@@ -81,6 +82,7 @@ def cloudflare_billing(
         windows_left = Counter(account for account, _ in plan)
         refused: set[str] = set()
         batch = ArrowBatcher()
+        progress = RequestProgress(len(plan), client, concurrency, "cloudflare_billing")
 
         def fetch(job: tuple[str, tuple[date, date]]) -> Any:
             account, (start, end) = job
@@ -88,6 +90,7 @@ def cloudflare_billing(
 
         try:
             for (account, (start, end)), outcome in ordered_map(fetch, plan, concurrency):
+                progress.advance()
                 if account in refused:
                     continue
                 if isinstance(outcome, MalformedBody):
@@ -121,6 +124,7 @@ def cloudflare_billing(
             if rest is not None:
                 yield rest
         finally:
+            progress.close()
             report.requests += client.requests
             client.close()
 

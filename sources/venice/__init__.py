@@ -13,12 +13,15 @@ from sources.arrow_records import Rejection
 from sources.batching import ArrowBatcher
 from sources.loading import MERGE_DEDUPLICATED, loaded_marks
 from sources.cloudflare_billing.helpers import parse_day
-from sources.config_checks import check_common
+from sources.config_checks import check_common, check_number
 from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
 from sources.quarantine import quarantined
 from sources.run_report import SourceReport
-from sources.venice.helpers import classify, venice_client, walk_history, walk_legacy
-from sources.venice.settings import DEFAULT_BASE_URL, DEFAULT_LOOKBACK_DAYS, DEFAULT_WINDOW_DAYS, TABLE
+from sources.venice.helpers import classify, venice_client, walk_legacy
+from sources.venice.parallel_walk import walk_parallel
+from sources.venice.settings import (
+    DEFAULT_BASE_URL, DEFAULT_CONCURRENCY, DEFAULT_LOOKBACK_DAYS, DEFAULT_WINDOW_DAYS, TABLE,
+)
 from sources.windows import day_range, first_of_last_month, time_windows, utc_midnight
 
 log = logging.getLogger("finops_etl")
@@ -34,6 +37,7 @@ def venice(
     end_date: str | None = None,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
     window_days: int = DEFAULT_WINDOW_DAYS,
+    concurrency: int = DEFAULT_CONCURRENCY,
     timeout_seconds: float = 30.0,
     max_retry_seconds: float = 120.0,
     backfill_start: str | None = None,
@@ -48,6 +52,7 @@ def venice(
         raise UsageError(f"SOURCES__VENICE__FORMAT must be 'json' or 'csv', got {format!r}")
     if window_days < 1:
         raise UsageError("SOURCES__VENICE__WINDOW_DAYS must be at least 1")
+    check_number(concurrency, "SOURCES__VENICE__CONCURRENCY", minimum=1, whole=True)
     last_day = parse_day(end_date, "SOURCES__VENICE__END_DATE")
     first_day = parse_day(start_date, "SOURCES__VENICE__START_DATE")
     check_common("venice", token=api_key, token_field="api_key", base_url=base_url,
@@ -55,11 +60,23 @@ def venice(
                  max_retry_seconds=max_retry_seconds, lookback_days=lookback_days, start=first_day, end=last_day)
     backfill = (parse_day(backfill_start, "--start"), parse_day(backfill_end, "--end"))
     client = venice_client(base_url, api_key, RetryPolicy(timeout_seconds=timeout_seconds,
-                                                          max_retry_seconds=max_retry_seconds))
+                                                          max_retry_seconds=max_retry_seconds),
+                           max_connections=concurrency)
     report = report or SourceReport("venice")
-    walk = walk_history if api == "usage-history" else walk_legacy
 
     now = datetime.now(timezone.utc)
+
+    def windows(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime, Any]]:
+        """usage-history: several windows walked at once, cut where the data is dense; legacy: one by one."""
+        if api == "usage-history":
+            yield from walk_parallel(client, start, end, format, timedelta(days=window_days), concurrency)
+            return
+        for w_start, w_end in time_windows(start, end, timedelta(days=window_days)):
+            try:
+                yield w_start, w_end, walk_legacy(client, w_start, w_end, format)
+            except Exception as exc:  # noqa: BLE001 - handled like a parallel window's failure
+                yield w_start, w_end, exc
+                return
 
     def plan(marks: dict[str, str]) -> tuple[datetime, datetime]:
         end = day_range(last_day, last_day)[1] if last_day else now
@@ -76,9 +93,11 @@ def venice(
         start, end = plan(marks)
         batch = ArrowBatcher()
         try:
-            for w_start, w_end in time_windows(start, end, timedelta(days=window_days)):
+            for w_start, w_end, pages in windows(start, end):
                 try:
-                    for table, rejections in walk(client, w_start, w_end, format):
+                    if isinstance(pages, BaseException):
+                        raise pages
+                    for table, rejections in pages:
                         report.add(rejected=len(rejections))
                         full = batch.add(table)
                         if full is not None:

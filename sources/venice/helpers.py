@@ -15,6 +15,7 @@ from pipelines.errors import CredentialsRejected, FinopsError, ProviderFailing, 
 from sources.arrow_records import Rejection, key_column
 from sources.http_client import ApiClient, ApiStatusError, RetryPolicy
 from sources.prefetch import prefetched
+from sources.quota import Quota, QuotaGate
 from sources.venice.pages import parse_csv, parse_json
 from sources.venice.settings import (
     HISTORY_PAGE_SIZE, HISTORY_PATH, KEY_PARTS, LEGACY_PAGE_SIZE, LEGACY_PATH, MAX_PAGES_PER_WINDOW,
@@ -22,6 +23,7 @@ from sources.venice.settings import (
 )
 
 Page = tuple[pa.Table, list[Rejection]]  # a page's rows and its rejected records
+QUOTA_RESERVE = 0  # requests left unspent in each rate-limit window (in-flight ones are already counted)
 
 
 def describe_error(response: httpx.Response) -> ApiStatusError:
@@ -50,8 +52,20 @@ def wait_signal(headers: httpx.Headers) -> float | None:
     return _number(headers.get("Retry-After"))
 
 
-def venice_client(base_url: str, api_key: str, policy: RetryPolicy) -> ApiClient:
-    return ApiClient("Venice", base_url, api_key, policy=policy, describe_error=describe_error, max_connections=2)
+def quota(response: httpx.Response) -> Quota | None:
+    """`x-ratelimit-remaining-requests` and `x-ratelimit-reset-requests` (a Unix time), the window's size from
+    `x-ratelimit-limit-requests` when sent."""
+    remaining = _number(response.headers.get("x-ratelimit-remaining-requests"))
+    reset = _number(response.headers.get("x-ratelimit-reset-requests"))
+    if remaining is None or reset is None:
+        return None
+    limit = _number(response.headers.get("x-ratelimit-limit-requests"))
+    return Quota(int(remaining), max(0.0, reset - time.time()), int(limit) if limit else None)
+
+
+def venice_client(base_url: str, api_key: str, policy: RetryPolicy, max_connections: int = 2) -> ApiClient:
+    return ApiClient("Venice", base_url, api_key, policy=policy, describe_error=describe_error,
+                     gate=QuotaGate(reserve=QUOTA_RESERVE), read_quota=quota, max_connections=max_connections)
 
 
 def classify(exc: ApiStatusError, api: str) -> FinopsError:

@@ -9,7 +9,8 @@
 
 {% macro replace_keys_old_columns() %}
     {{ return({'old_billed_cost': 'billed_cost', 'old_effective_cost': 'effective_cost',
-               'old_load_id': 'x_load_id', 'old_cost_status': 'x_cost_status'}) }}
+               'old_load_id': 'x_load_id', 'old_cost_status': 'x_cost_status',
+               'old_charge_period_start': 'charge_period_start'}) }}
 {% endmacro %}
 
 {% macro duckdb__get_incremental_replace_keys_sql(arg_dict) -%}

@@ -1,7 +1,8 @@
 {{ config(
     materialized='incremental',
     unique_key=['x_source', 'x_source_key'],
-    incremental_strategy='delete+insert',
+    incremental_strategy='replace_keys',
+    changes_relation='int_cost_and_usage__changes',
     on_schema_change='fail',
     pre_hook="{{ delete_redelivered_files() }}",
 ) }}

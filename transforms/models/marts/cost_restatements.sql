@@ -3,7 +3,9 @@
 -- keyed 'file#row') we already had: old and new billed and
 -- effective cost as cost_and_usage showed them, both load ids, old and new x_cost_status (a price-sheet
 -- estimate replaced by Cloudflare's billed cost is a restatement too). Found among the rows cost_and_usage
--- takes in (int_cost_and_usage__changes, which holds the value each replaced). Kept across --full-refresh.
+-- takes in (int_cost_and_usage__changes, which holds the value each replaced: written by cost_and_usage's
+-- incremental strategy, hence the dependency). Kept across --full-refresh.
+-- depends_on: {{ ref('cost_and_usage') }}
 with changed_rows as (
     select * from {{ ref('int_cost_and_usage__changes') }}
     where x_source in ('cloudflare_billable_usage', 'focus_files') and old_load_id is not null

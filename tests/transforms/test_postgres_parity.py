@@ -95,3 +95,6 @@ def test_duckdb_and_postgres_hold_the_same_focus_rows_and_rollups(sandbox, cli, 
     for destination in ("duckdb", "postgres"):  # the FOCUS row checks as dbt tests, on both engines
         on_destination(destination)
         assert check_models(make_pipeline()) == {}, destination
+        for version in ("1.3", "1.2"):  # and `finops-etl validate`'s row-by-row SQL checks (issue 14)
+            result = cli("validate", "--focus-version", version, "--skip-dbt-tests")
+            assert result.code == 0 and "clean" in result.stdout, f"{destination} {version}: {result.output}"

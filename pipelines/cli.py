@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True)
     export.add_argument("--since", help="first billing month to export, YYYY-MM")
     export.add_argument("--focus-version", choices=("1.3", "1.2"), default="1.3")
+    validate = sub.add_parser("validate", parents=[common],
+                              help="FOCUS conformance report of the current table (exit 1 when a check fails)")
+    validate.add_argument("--focus-version", choices=("1.3", "1.2"), default="1.3")
+    validate.add_argument("--skip-dbt-tests", action="store_true", help="only the row-by-row SQL checks")
     sub.add_parser("status", parents=[common], help="last loaded day, last result and rows per source")
     report = sub.add_parser("report", parents=[common], help="one self-contained HTML report of the rollups")
     report.add_argument("--out", default="report.html", help="the HTML file to write (default: report.html)")
@@ -83,8 +87,8 @@ def dispatch(args: argparse.Namespace) -> int:
         raise UsageError(f"--end {args.end} is before --start {args.start}")
     handlers = {
         "run": commands.run, "backfill": commands.backfill, "transform": commands.transform,
-        "export": commands.export, "status": commands.status, "report": commands.report, "sandbox": commands.sandbox,
-        "demo": commands.demo, "spending-limit": commands.spending_limit,
+        "export": commands.export, "validate": commands.validate, "status": commands.status,
+        "report": commands.report, "sandbox": commands.sandbox, "demo": commands.demo, "spending-limit": commands.spending_limit,
     }
     return handlers[args.command](args)
 

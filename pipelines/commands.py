@@ -118,6 +118,12 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
+def validate(args: argparse.Namespace) -> int:
+    from pipelines.conformance import validate as run_checks
+
+    return run_checks(make_pipeline(), args.focus_version, run_dbt_tests=not args.skip_dbt_tests)
+
+
 def status(args: argparse.Namespace) -> int:
     from pipelines.history import print_status
 

@@ -33,6 +33,7 @@ from pipelines.errors import FinopsError, UsageError
 log = logging.getLogger("finops_etl")
 
 PRICE_SHEET = "cloudflare_list_prices.csv"
+UNIT_MAPPING = "focus_unit_mapping.csv"  # delivered unit -> FOCUS UnitFormat (issue 14)
 FINGERPRINT = "build_fingerprint"
 DBT_ENV = {"DBT_VERSION_CHECK": "false", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_PARTIAL_PARSE": "true",
            "DBT_USE_COLORS": "false", "DBT_PRINTER_WIDTH": "120", "PGTZ": "UTC"}
@@ -73,7 +74,7 @@ def _fingerprint(sheet: bytes, variables: dict[str, Any]) -> str:
     root = project_dir()
     for path in sorted(root.rglob("*")):  # SQL, not the docs and tests beside it
         if (path.suffix == ".sql" and path.parts[len(root.parts)] in ("models", "macros")) \
-                or path.name == "dbt_project.yml":
+                or path.name in ("dbt_project.yml", UNIT_MAPPING):
             digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
     return digest.hexdigest()
 
@@ -98,6 +99,9 @@ class DbtWork:
         target = seeds / PRICE_SHEET
         if not target.exists() or target.read_bytes() != self.sheet:
             target.write_bytes(self.sheet)
+        mapping = (project_dir() / "seeds" / UNIT_MAPPING).read_bytes()  # FOCUS UnitFormat; not configurable
+        if not (seeds / UNIT_MAPPING).exists() or (seeds / UNIT_MAPPING).read_bytes() != mapping:
+            (seeds / UNIT_MAPPING).write_bytes(mapping)
         return seeds
 
     def record_success(self) -> None:

@@ -50,7 +50,7 @@ def _metric(id: str, name: str, family: str, unit: str, list_price: str, daily: 
 CATALOG: list[Metric] = [
     _metric("workers_standard_requests", "Workers Standard Requests", "Workers", "Requests", "0.0000003",
             "150000", free=10_000_000),
-    _metric("r2_storage_standard", "R2 Storage (Standard)", "R2", "GB-Months", "0.015", "41.5", decimals=6,
+    _metric("r2_storage_standard", "R2 Storage (Standard)", "R2", "GB-Month", "0.015", "41.5", decimals=6,
             free=10, region=True),
     _metric("workers_kv_read_operations", "Workers KV Read Operations", "KV", "Operations", "0.0000005",
             "900000", free=10_000_000, costs=False),
@@ -72,7 +72,7 @@ CATALOG: list[Metric] = [
             decimals=6),
     _metric("load_balancing_dns_queries", "Load Balancing DNS Queries", "Load Balancing", "Queries",
             "0.000001", "400000", zone=True, costs=False, late=True),
-    _metric("workers_standard_cpu_time", "Workers Standard CPU Time", "Workers", "CPU Milliseconds",
+    _metric("workers_standard_cpu_time", "Workers Standard CPU Time", "Workers", "CPU-ms",
             "0.00000002", "2500000", free=30_000_000),
     _metric("r2_class_a_operations", "R2 Class A Operations", "R2", "Operations", "0.0000045", "50000",
             free=1_000_000, region=True),

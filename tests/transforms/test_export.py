@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from conftest import point_at, query
+from pipelines.conformance import count_failures
+
+UNIT_MAPPING = Path(__file__).parents[2] / "transforms" / "seeds" / "focus_unit_mapping.csv"
 
 MANDATORY_1_3 = ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "BillingCurrency",
                  "ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart", "BillingPeriodEnd", "ChargeCategory",
@@ -30,6 +34,11 @@ def exported(request, sandbox, cli, workdir, monkeypatch) -> Path:
     result = cli("export", "--out", str(out))
     assert result.code == 0, result.output
     return out
+
+
+def _snake(focus_name: str) -> str:
+    """BilledCost -> billed_cost, x_BillableMetricId -> x_billable_metric_id (export_schema.focus_name reversed)."""
+    return re.sub(r"(?<!^)(?<!_)([A-Z])", r"_\1", focus_name).lower()
 
 
 def read(out: Path, sql: str) -> list[tuple]:
@@ -89,6 +98,14 @@ def test_export_conforms_to_focus_1_3_row_by_row(exported):
     assert all(types[c] == "DECIMAL(38,10)" for c in ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost"))
     assert types["ChargePeriodStart"] == "TIMESTAMP WITH TIME ZONE"
     assert types["x_PromptTokens"] == types["x_CompletionTokens"] == "BIGINT"
+    # and every check `finops-etl validate` makes, on the export's rows (FOCUS names back to snake_case)
+    snake = ", ".join(f'"{c}" AS {_snake(c)}' for c in columns if c != "billing_month")
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW export AS SELECT {snake} FROM read_parquet('{exported}/cost_and_usage/*/*.parquet')")
+    con.execute(f"CREATE VIEW units AS SELECT * FROM read_csv('{UNIT_MAPPING}', header = true)")
+    counts = count_failures(lambda sql: con.execute(sql).fetchall(), "export", "1.3", "units")
+    assert counts.pop("rows") > 0 and {name: n for name, n in counts.items() if n} == {}
+    assert read(exported, "SELECT count(*) FROM EXPORT WHERE ChargeCategory = 'Purchase'")[0][0] > 0  # a top-up
 
 
 def test_token_counts_are_integers_and_both_paths_write_the_same_rows(exported, workdir, cli, tmp_path, monkeypatch):

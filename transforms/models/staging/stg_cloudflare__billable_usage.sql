@@ -72,7 +72,7 @@ SELECT
         WHEN 'Images' THEN 'Media' WHEN 'Stream' THEN 'Media' WHEN 'Calls' THEN 'Media'
         WHEN 'Load Balancing' THEN 'Networking' WHEN 'Argo' THEN 'Networking' WHEN 'Spectrum' THEN 'Networking'
         WHEN 'Email' THEN 'Networking' WHEN 'Waiting Room' THEN 'Web'
-        WHEN 'WAF' THEN 'Security' WHEN 'Bot Management' THEN 'Security' WHEN 'Zero Trust' THEN 'Security'
+        WHEN 'WAF' THEN 'Networking' WHEN 'Bot Management' THEN 'Security' WHEN 'Zero Trust' THEN 'Security'
         WHEN 'Logs' THEN 'Management and Governance'
         ELSE 'Other'
     END AS service_category,
@@ -89,6 +89,16 @@ SELECT
         ELSE NULL
     END AS service_subcategory_known,
     coalesce(x_billable_metric_id, x_billable_metric_name) AS sku_id,
+    -- the price sheet (and Cloudflare's billing) prices each billable metric: the metric is the SKU price
+    coalesce(x_billable_metric_id, x_billable_metric_name) AS sku_price_id,
+    coalesce(x_billable_metric_name, x_billable_metric_id) AS sku_meter,
+    CASE WHEN billed_cost IS NULL AND estimated_cost IS NOT NULL THEN
+        '{"x_PriceSource": "public price sheet", "x_PriceSheetMetricId": "' || x_billable_metric_id || '"}'
+    END AS sku_price_details,
+    coalesce(billing_currency, 'USD') AS pricing_currency,
+    coalesce(list_unit_price, list_unit_price_usd) AS pricing_currency_list_unit_price,
+    coalesce(contracted_unit_price, list_unit_price, list_unit_price_usd) AS pricing_currency_contracted_unit_price,
+    coalesce(effective_cost, billed_cost, estimated_cost, 0)::decimal(38, 10) AS pricing_currency_effective_cost,
     CASE WHEN billed_cost IS NOT NULL THEN 'billed'
          WHEN estimated_cost IS NOT NULL THEN 'estimated'
          ELSE 'unpriced' END AS x_cost_status,

@@ -13,9 +13,11 @@ and accepts exactly C-005: we have no invoice ids and will not invent them. Ever
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -24,6 +26,9 @@ import pytest
 
 from conftest import TODAY, point_at
 from pipelines.sandbox import Sandbox
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "focus_files"))
+from focus_samples import generate, read_strings, write_csv  # noqa: E402 - the third-party FOCUS samples
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "finops-etl" / "focus-validator-2.2.1"
 KNOWN_UNSATISFIABLE = {"InvoiceId-C-005-C"}
@@ -79,13 +84,21 @@ def wide_sandbox():
     """The suite's sandbox with 14 metrics, so Workers CPU time (delivered in `CPU-ms`) is among them."""
     with Sandbox(seed=7, accounts=3, metrics=14, days=200, venice_charges_per_day=600, venice_days=60,
                  today=TODAY) as sb:
-        sb.cloudflare.contract_level = False  # as the `sandbox` fixture does for transforms/ tests
         yield sb
 
 
 def test_focus_validator_accepts_the_1_2_export(wide_sandbox, cli, workdir, monkeypatch, tmp_path):
     venv = validator_venv()
     point_at(monkeypatch, wide_sandbox)
+    # Beside the APIs: AWS, Azure and Google Cloud FOCUS exports made by a third party's generator (their rows
+    # fall in 2026-05, so they get a billing month of their own in the export)
+    exports = tmp_path / "focus_exports"
+    exports.mkdir()
+    for provider, version in (("aws", "1.3"), ("azure", "1.3"), ("gcp", "1.2")):
+        write_csv(read_strings(generate(provider, version, 120, tmp_path / "generated")),
+                  exports / f"{provider}-{version}.csv")
+    monkeypatch.setenv("SOURCES__FOCUS_FILES__EXPORTS", json.dumps([{"provider": "Generated", "url": str(exports)
+                                                                     + "/*.csv"}]))
     # 2026-10-05 holds a Venice credit top-up (seed 7); every day has AI Gateway spend, DIEM charges and
     # Cloudflare corrections
     assert cli("backfill", "--start", "2026-10-03", "--end", "2026-10-06").code == 0
@@ -106,3 +119,16 @@ def test_focus_validator_accepts_the_1_2_export(wide_sandbox, cli, workdir, monk
     duckdb.execute(f"COPY (SELECT * REPLACE ('INV-2026-10'::VARCHAR AS InvoiceId) FROM '{data}') "
                    f"TO '{with_ids}' (FORMAT parquet)")
     assert set(failed_rules(venv, with_ids, tmp_path / "validator-ids")[1]) == {"InvoiceId-C-004-C"}
+    # The other providers' month: their own FOCUS rows as cost_and_usage holds them, validated the same way
+    (files_month,) = (out / "cost_and_usage" / "billing_month=2026-05").glob("*.parquet")
+    assert duckdb.execute(f"SELECT count(*) FROM '{files_month}'").fetchone() == (360,)
+    failed = failed_rules(venv, files_month, tmp_path / "validator-files")[1]
+    # The generator's subscription fees are Purchases that pay for no future charges, so they keep their
+    # EffectiveCost, as the spec's rule text allows ("... when the purchase is intended to cover future eligible
+    # charges"); the validator checks every Purchase. We pass providers' costs through, never rewrite them.
+    fees = duckdb.execute(f"""SELECT count(*), count(*) FILTER (WHERE ChargeDescription LIKE '%subscription fee')
+        FROM '{files_month}' WHERE ChargeCategory = 'Purchase' AND EffectiveCost <> 0""").fetchone()
+    assert fees[0] == fees[1] > 0
+    assert set(failed) == KNOWN_UNSATISFIABLE | {"EffectiveCost-C-005-C"}, (
+        "focus-validator rules failed on the FOCUS export files' month:\n"
+        + "\n".join(f"{name} {why}" for name, why in sorted(failed.items())))

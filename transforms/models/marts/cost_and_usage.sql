@@ -18,17 +18,5 @@ with focus_rows as (
     select * from {{ ref('int_cost_and_usage__focus_rows') }}
     {% endif %}
 )
-select
-    billed_cost, effective_cost, list_cost, contracted_cost, billing_currency,
-    charge_period_start, charge_period_end, billing_period_start, billing_period_end,
-    charge_category, charge_class, charge_frequency, charge_description, invoice_id,
-    consumed_quantity, consumed_unit, pricing_quantity, pricing_unit, list_unit_price, contracted_unit_price,
-    pricing_category, service_provider_name, host_provider_name, invoice_issuer_name,
-    billing_account_id, billing_account_name, sub_account_id, sub_account_name,
-    region_id, region_name, service_name, service_category, service_subcategory, sku_id,
-    sku_price_id, sku_meter, sku_price_details, pricing_currency, pricing_currency_list_unit_price,
-    pricing_currency_contracted_unit_price, pricing_currency_effective_cost, commitment_discount_status,
-    x_source, x_source_key, x_cost_status, x_billable_metric_id, x_billable_metric_name, x_product_family_name,
-    x_zone_id, x_zone_name, x_prompt_tokens, x_completion_tokens, x_original_currency, x_original_amount,
-    x_delivered_consumed_unit, x_delivered_pricing_unit, x_load_id
+select {{ cost_and_usage_columns() | join(', ') }}
 from focus_rows

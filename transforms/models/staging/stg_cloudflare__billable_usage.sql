@@ -53,8 +53,10 @@ SELECT
     consumed_quantity, consumed_unit,
     coalesce(pricing_quantity, consumed_quantity) AS pricing_quantity,
     coalesce(pricing_unit, consumed_unit) AS pricing_unit,
-    coalesce(list_unit_price, list_unit_price_usd) AS list_unit_price,
-    coalesce(contracted_unit_price, list_unit_price, list_unit_price_usd) AS contracted_unit_price,
+    -- an unpriced row (no Cloudflare cost, a metric the sheet does not know) costs 0 at a unit price of 0, so
+    -- PricingQuantity x ListUnitPrice = ListCost holds and FOCUS's unit-price columns are never NULL on usage
+    coalesce(list_unit_price, list_unit_price_usd, case when billed_cost is null then 0 end) AS list_unit_price,
+    coalesce(contracted_unit_price, list_unit_price, list_unit_price_usd, case when billed_cost is null then 0 end) AS contracted_unit_price,
     coalesce(service_provider_name, 'Cloudflare') AS service_provider_name,
     coalesce(host_provider_name, 'Cloudflare') AS host_provider_name,
     coalesce(invoice_issuer_name, 'Cloudflare') AS invoice_issuer_name,
@@ -96,8 +98,8 @@ SELECT
         '{"x_PriceSource": "public price sheet", "x_PriceSheetMetricId": "' || x_billable_metric_id || '"}'
     END AS sku_price_details,
     coalesce(billing_currency, 'USD') AS pricing_currency,
-    coalesce(list_unit_price, list_unit_price_usd) AS pricing_currency_list_unit_price,
-    coalesce(contracted_unit_price, list_unit_price, list_unit_price_usd) AS pricing_currency_contracted_unit_price,
+    coalesce(list_unit_price, list_unit_price_usd, case when billed_cost is null then 0 end) AS pricing_currency_list_unit_price,
+    coalesce(contracted_unit_price, list_unit_price, list_unit_price_usd, case when billed_cost is null then 0 end) AS pricing_currency_contracted_unit_price,
     coalesce(effective_cost, billed_cost, estimated_cost, 0)::decimal(38, 10) AS pricing_currency_effective_cost,
     CASE WHEN billed_cost IS NOT NULL THEN 'billed'
          WHEN estimated_cost IS NOT NULL THEN 'estimated'

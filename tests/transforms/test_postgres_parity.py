@@ -28,6 +28,11 @@ NOT_COMPARED = {"x_load_id", "old_load_id", "new_load_id", "detected_at"}
 
 
 def _normal(value):
+    if isinstance(value, str) and value.startswith("{"):
+        try:  # JSON text (SkuPriceDetails): each engine spells it its own way; compare what it says
+            return json.dumps(json.loads(value), sort_keys=True)
+        except ValueError:
+            return value
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, (int, float, Decimal)):
@@ -113,7 +118,14 @@ def test_duckdb_and_postgres_hold_the_same_focus_rows_and_rollups(sandbox, cli, 
         assert check_models(make_pipeline()) == {}, destination
     # `finops-etl validate`'s row-by-row SQL checks report the same on both engines. The one failure is the
     # sandbox's restatement: Cloudflare re-bills the day at twice the cost for the same quantity, so ListCost
-    # is no longer PricingQuantity x ListUnitPrice on those records (reported, not hidden).
+    # is no longer PricingQuantity x ListUnitPrice on those records (reported, not hidden). The others come from
+    # the third-party AWS export file, passed through as delivered: a subscription-fee Purchase that keeps its
+    # cost, usage rows without a quantity, and units our mapping does not know (counted, not "fixed").
+    from_the_aws_file = ["FAIL EffectiveCost-C-005-C (prepaid Purchase is 0)",
+                         "FAIL PricingCurrencyEffectiveCost-C-005-M (prepaid Purchase is 0)",
+                         "FAIL ConsumedQuantity-C-006-C (set on Usage)",
+                         "FAIL UnknownUnit-consumed (not in focus_unit_mapping)",
+                         "FAIL UnknownUnit-pricing (not in focus_unit_mapping)"]
     for version in ("1.3", "1.2"):
         reports = {}
         for destination in ("duckdb", "postgres"):
@@ -122,5 +134,6 @@ def test_duckdb_and_postgres_hold_the_same_focus_rows_and_rollups(sandbox, cli, 
             reports[destination] = (result.code, result.stdout)
         assert reports["duckdb"] == reports["postgres"], version
         code, out = reports["duckdb"]
-        assert code == 1 and [line.split(":")[0].strip() for line in out.splitlines() if "FAIL" in line] == \
-            ["FAIL ListCost-PricingQuantity-x-ListUnitPrice"], out
+        failed = [line.split(":")[0].strip() for line in out.splitlines() if "FAIL" in line]
+        assert code == 1 and sorted(failed) == sorted(from_the_aws_file + [
+            "FAIL ListCost-PricingQuantity-x-ListUnitPrice"]), out

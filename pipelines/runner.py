@@ -172,36 +172,61 @@ def _step_failure(name: str, exc: PipelineStepFailed) -> FinopsError:
         f"{name}: the {exc.step} step failed: {type(cause).__name__}: {cause}")
 
 
-def run_source(pipeline: dlt.Pipeline, name: str, backfill: tuple[date, date] | None,
-               report: SourceReport | None = None) -> SourceReport:
+def extract_source(pipeline: dlt.Pipeline, name: str, backfill: tuple[date, date] | None,
+                   report: SourceReport | None = None) -> tuple[SourceReport, list[str]]:
+    """Build and extract one source: its provider's failures stay its own. Returns the report and the ids of
+    the load packages it extracted (loaded later, with every other source's, by `load_extracted`)."""
     report = report or SourceReport(name)
     started = time.monotonic()
     try:
         source = build_source(name, report, backfill)
     except ConfigFieldMissingException as exc:
         report.skipped = f"not configured (set {CREDENTIAL_HINTS[name]}; missing: {', '.join(exc.fields)})"
-        return report
+        return report, []
     except ConfigValueCannotBeCoercedException as exc:
         report.errors.append(config_type_error(name, exc))
-        return report
+        return report, []
     except FinopsError as exc:  # a configuration check
         report.errors.append(exc)
-        return report
+        return report, []
+    load_ids: list[str] = []
     try:
-        pipeline.run(prepare_source(pipeline, source))
-        trace = pipeline.last_trace
-        normalized = trace.last_normalize_info if trace else None
-        counts = normalized.row_counts if normalized else {}
-        if trace:
-            log.debug("%s: %s", name, ", ".join(f"{s.step} {(s.finished_at - s.started_at).total_seconds():.2f}s"
-                                                  for s in trace.steps))
-        report.rows_loaded = sum(n for table, n in counts.items() if _is_data_table(table))
+        load_ids = list(pipeline.extract(prepare_source(pipeline, source)).loads_ids)
     except PipelineStepFailed as exc:
         report.errors.append(_step_failure(name, exc))
     except FinopsError as exc:
         report.errors.append(exc)
     report.duration_seconds += time.monotonic() - started
-    return report
+    log.debug("%s: extract %.2fs", name, report.duration_seconds)
+    return report, load_ids
+
+
+def load_extracted(pipeline: dlt.Pipeline, extracted: dict[str, list[str]], reports: dict[str, SourceReport]
+                   ) -> None:
+    """One normalize and one load for every source's packages (one warehouse connection, not one per source).
+
+    A failure here is the warehouse's or the load step's, not a provider's: every source whose rows were in
+    it gets the error, and its packages wait for the next run, which loads them before anything new."""
+    if not pipeline.list_extracted_load_packages():
+        return
+    started = time.monotonic()
+    try:
+        normalized = pipeline.normalize()
+        normalize_done = time.monotonic()
+        pipeline.load()
+    except PipelineStepFailed as exc:
+        error = _step_failure(", ".join(extracted) or "load", exc)
+        for name in extracted:
+            reports[name].errors.append(error)
+        return
+    log.debug("normalize %.2fs, load %.2fs (%s)", normalize_done - started, time.monotonic() - normalize_done,
+              ", ".join(extracted))
+    for name, load_ids in extracted.items():
+        for load_id in load_ids:
+            for metrics in (normalized.metrics or {}).get(load_id, []):
+                reports[name].rows_loaded += sum(m.items_count for table, m in metrics["table_metrics"].items()
+                                                 if _is_data_table(table))
+        reports[name].duration_seconds += time.monotonic() - started
 
 
 def _is_data_table(table: str) -> bool:
@@ -235,8 +260,13 @@ def load(command: str, sources: list[str], backfill: tuple[date, date] | None = 
                 f"finishing an interrupted run's packages failed: {type(exc).__name__}: {exc}"))
             outcome.reports = list(reports.values())
             return outcome
+        extracted = {}
         for name in sources:
-            outcome.reports.append(run_source(pipeline, name, backfill, reports[name]))
+            _, load_ids = extract_source(pipeline, name, backfill, reports[name])
+            if load_ids:
+                extracted[name] = load_ids
+        load_extracted(pipeline, extracted, reports)
+        outcome.reports = list(reports.values())
         if after_load is not None:
             after_load(pipeline, outcome)
     return outcome

@@ -13,9 +13,9 @@ class ArrowBatcher:
         self._tables: list[pa.Table] = []
         self._count = 0
 
-    def add(self, table: pa.Table) -> pa.Table | None:
-        """Keep the page; return a batch once enough rows are held."""
-        if table.num_rows:
+    def add(self, table: pa.Table | None) -> pa.Table | None:
+        """Keep the page (None: nothing to keep); return a batch once enough rows are held."""
+        if table is not None and table.num_rows:
             self._tables.append(table)
             self._count += table.num_rows
         return self.flush() if self._count >= self.rows else None

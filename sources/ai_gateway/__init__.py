@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from collections import Counter
 from typing import Any, Iterator
 
 import dlt
@@ -18,6 +19,7 @@ from sources.cloudflare_billing.helpers import parse_day
 from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
 from sources.parallel import ordered_map
 from sources.quarantine import quarantined
+from sources.rereads import RereadFilter, horizon, unchanged_mark
 from sources.run_report import SourceReport
 from sources.windows import day_range, first_of_last_month, time_windows, utc_midnight
 
@@ -67,27 +69,38 @@ def ai_gateway(
     def usage_history() -> Iterator[Any]:
         """Buckets whose start lies in the window. The newest buckets are still filling, so each run
         re-reads `lookback_days` before its high-water mark and the merge replaces them."""
-        marks: dict[str, str] = dlt.current.resource_state().setdefault("last_loaded", {})
+        state = dlt.current.resource_state()
+        marks: dict[str, str] = state.setdefault("last_loaded", {})
         now = datetime.now(timezone.utc)
         end = day_range(last_day, last_day)[1] if last_day else now
+        # a cron run's look-back days that changed nothing are not loaded again (sources/rereads.py)
+        last = (end - timedelta(microseconds=1)).date()
+        rereads = RereadFilter(state, None if backfill[0] else horizon(last, lookback_days))
         try:
-            yield from walk(marks, now, end)
+            yield from walk(marks, now, end, rereads)
         finally:
             report.requests = client.requests
 
-    def walk(marks: dict[str, str], now: datetime, end: datetime) -> Iterator[Any]:
+    def walk(marks: dict[str, str], now: datetime, end: datetime, rereads: RereadFilter) -> Iterator[Any]:
         plan = []
+        scopes = {}
         for account in account_ids:
             for grain in GRAINS:
                 scope = f"{account}:{grain}"
                 if backfill[0]:
                     start, stop = day_range(*backfill)
-                elif scope in marks:
-                    start, stop = datetime.fromisoformat(marks[scope]) - timedelta(days=lookback_days), end
+                elif scope in marks:  # from a UTC midnight: re-read days are whole, so their digests compare
+                    start = utc_midnight((datetime.fromisoformat(marks[scope]) - timedelta(days=lookback_days)).date())
+                    stop = end
                 else:
                     start, stop = utc_midnight(first_day or first_of_last_month(now.date())), end
                 step = timedelta(hours=request_hours or DEFAULT_REQUEST_HOURS[grain])
-                plan += [(account, grain, w) for w in time_windows(start, stop, step)]
+                windows = time_windows(start, stop, step)
+                plan += [(account, grain, w) for w in windows]
+                if windows:
+                    scopes[scope] = rereads.scope(scope, (start.date(), (stop - timedelta(microseconds=1)).date()),
+                                                  "start_time", ["id", "start_time"])
+        windows_left = Counter(f"{account}:{grain}" for account, grain, _ in plan)
         broken: set[str] = set()  # scopes whose high-water mark must not move past a failed window
 
         def fetch(job: tuple) -> Any:
@@ -98,6 +111,10 @@ def ai_gateway(
             scope = f"{account}:{grain}"
             if account in refused or scope in broken:
                 continue
+            if isinstance(outcome, (ApiStatusError, MalformedBody)):
+                held = scopes[scope].abandon()  # what the scope's earlier windows brought still loads
+                if held is not None:
+                    yield held
             if isinstance(outcome, ApiStatusError):
                 refuse_or_raise(outcome, account)
                 continue
@@ -111,13 +128,18 @@ def ai_gateway(
                 raise outcome
             table, rejected = outcome
             report.add(windows=1, rejected=len(rejected))
-            if table.num_rows:
-                yield table
+            windows_left[scope] -= 1
+            for rows in (scopes[scope].take(table), scopes[scope].finish() if not windows_left[scope] else None):
+                if rows is not None:
+                    yield rows
             if rejected:
                 yield quarantined("ai_gateway", [Rejection(orjson.dumps(b, default=str).decode(), why, scope)
                                                  for b, why in rejected])
-            if w_end.isoformat() > marks.get(scope, ""):
-                marks[scope] = w_end.isoformat()
+            proposed = max(w_end.isoformat(), marks.get(scope, ""))
+            if windows_left[scope] == 0 and not scopes[scope].changed:  # nothing new: the mark stays today
+                marks[scope] = unchanged_mark(marks.get(scope), proposed)
+            elif windows_left[scope] == 0 or scopes[scope].brought_rows:
+                marks[scope] = proposed
 
     @dlt.resource(name=LIMITS_TABLE, merge_key="account_id", write_disposition={
         "disposition": "merge", "strategy": "scd2", "validity_column_names": ["valid_from", "valid_to"]},
@@ -126,6 +148,9 @@ def ai_gateway(
     def spending_limits() -> Iterator[dict]:
         """The limit's configuration now; scd2 adds a row only when it changed (merge_key: an account
         that could not be read this run is not retired)."""
+        # the configuration each account had at its last load: an unchanged one is not loaded again (scd2
+        # would add no row, but the load and the transforms it starts would still run)
+        seen: dict[str, str] = dlt.current.resource_state().setdefault("loaded_config", {})
         try:
             wanted = [account for account in account_ids if account not in refused]
             for account, outcome in ordered_map(lambda a: fetch_limit(client, a), wanted, concurrency):
@@ -133,7 +158,8 @@ def ai_gateway(
                     refuse_or_raise(outcome, account)
                 elif isinstance(outcome, BaseException):
                     raise outcome
-                else:
+                elif seen.get(account) != (config := orjson.dumps(outcome, option=orjson.OPT_SORT_KEYS).decode()):
+                    seen[account] = config
                     yield outcome
         finally:
             report.requests = client.requests

@@ -24,6 +24,7 @@ from sources.loading import MERGE_DEDUPLICATED, loaded_marks
 from sources.parallel import ordered_map
 from sources.quarantine import quarantined
 from sources.request_progress import RequestProgress
+from sources.rereads import RereadFilter, horizon, unchanged_mark
 from sources.run_report import SourceReport
 from sources.windows import date_windows, first_of_last_month
 
@@ -77,10 +78,18 @@ def cloudflare_billing(
 
     @dlt.resource(name=TABLE, primary_key="record_key", write_disposition=MERGE_DEDUPLICATED)
     def billable_usage() -> Iterator[Any]:
-        last_loaded: dict[str, str] = dlt.current.resource_state().setdefault("last_loaded_day", {})
+        state = dlt.current.resource_state()
+        last_loaded: dict[str, str] = state.setdefault("last_loaded_day", {})
         plan = plan_windows(last_loaded)
         windows_left = Counter(account for account, _ in plan)
         refused: set[str] = set()
+        # a cron run's look-back days that changed nothing are not loaded again (sources/rereads.py)
+        rereads = RereadFilter(state, None if backfill[0] else horizon(today, lookback_days))
+        spans: dict[str, tuple[date, date]] = {}
+        for account, (start, end) in plan:
+            spans[account] = (spans.get(account, (start, end))[0], end)
+        scopes = {account: rereads.scope(account, span, "charge_period_start", ["record_key"])
+                  for account, span in spans.items()}
         batch = ArrowBatcher()
         progress = RequestProgress(len(plan), client, concurrency, "cloudflare_billing")
 
@@ -93,6 +102,13 @@ def cloudflare_billing(
                 progress.advance()
                 if account in refused:
                     continue
+                if isinstance(outcome, (MalformedBody, ApiStatusError)):
+                    # what the account's earlier windows brought still loads
+                    held = scopes[account].abandon()
+                    if held is not None:
+                        full = batch.add(held)
+                        if full is not None:
+                            yield full
                 if isinstance(outcome, MalformedBody):
                     # the window is not loaded, so the account's state must not pass it
                     refused.add(account)
@@ -111,15 +127,18 @@ def cloudflare_billing(
                     raise outcome
                 table, rejections = outcome
                 report.add(windows=1, rejected=len(rejections))
-                full = batch.add(table)
-                if full is not None:
-                    yield full
+                scope = scopes[account]
+                for rows in (scope.take(table), scope.finish() if windows_left[account] == 1 else None):
+                    full = batch.add(rows) if rows is not None else None
+                    if full is not None:
+                        yield full
                 if rejections:
                     yield quarantined("cloudflare_billing", rejections)
                 windows_left[account] -= 1
                 if windows_left[account] == 0:
-                    new_last = max(end.isoformat(), last_loaded.get(account, ""))
-                    last_loaded[account] = new_last
+                    old = last_loaded.get(account)
+                    proposed = max(end.isoformat(), old or "")
+                    last_loaded[account] = proposed if scope.changed else unchanged_mark(old, proposed)
             rest = batch.flush()
             if rest is not None:
                 yield rest

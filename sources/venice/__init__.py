@@ -16,6 +16,7 @@ from sources.cloudflare_billing.helpers import parse_day
 from sources.config_checks import check_common, check_number
 from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
 from sources.quarantine import quarantined
+from sources.rereads import RereadFilter, horizon, unchanged_mark
 from sources.run_report import SourceReport
 from sources.venice.helpers import classify, venice_client, walk_legacy
 from sources.venice.parallel_walk import walk_parallel
@@ -82,16 +83,22 @@ def venice(
         end = day_range(last_day, last_day)[1] if last_day else now
         if backfill[0]:
             return day_range(*backfill)
-        if "charges" in marks:
-            start = datetime.fromisoformat(marks["charges"]) - timedelta(days=lookback_days)
+        if "charges" in marks:  # from a UTC midnight: re-read days are whole, so their digests compare
+            start = utc_midnight((datetime.fromisoformat(marks["charges"]) - timedelta(days=lookback_days)).date())
             return (max(start, utc_midnight(first_day)) if first_day else start), end
         return utc_midnight(first_day or first_of_last_month(now.date())), end
 
     @dlt.resource(name=TABLE, primary_key="record_key", write_disposition=MERGE_DEDUPLICATED)
     def billing_usage() -> Iterator[Any]:
-        marks: dict[str, str] = dlt.current.resource_state().setdefault("last_loaded", {})
+        state = dlt.current.resource_state()
+        marks: dict[str, str] = state.setdefault("last_loaded", {})
         start, end = plan(marks)
         batch = ArrowBatcher()
+        # a cron run's look-back days that changed nothing are not loaded again (sources/rereads.py)
+        last = (end - timedelta(microseconds=1)).date()
+        scope = RereadFilter(state, None if backfill[0] else horizon(last, lookback_days)).scope(
+            "charges", (start.date(), last), "timestamp", ["record_key"])
+        old_mark, walked_to, whole = marks.get("charges"), None, True
         try:
             for w_start, w_end, pages in windows(start, end):
                 try:
@@ -99,7 +106,7 @@ def venice(
                         raise pages
                     for table, rejections in pages:
                         report.add(rejected=len(rejections))
-                        full = batch.add(table)
+                        full = batch.add(scope.take(table))
                         if full is not None:
                             yield full
                         if rejections:
@@ -108,12 +115,19 @@ def venice(
                     report.add(rejected=1)
                     yield quarantined("venice", [Rejection(exc.body.decode("utf-8", "replace"), exc.reason,
                                                            f"{w_start.isoformat()}..{w_end.isoformat()}")])
+                    whole = False
                     break  # the state must not pass a window that did not load
                 except ApiStatusError as exc:
                     raise classify(exc, api) from None
                 report.add(windows=1)
-                if w_end.isoformat() > marks.get("charges", ""):
-                    marks["charges"] = w_end.isoformat()
+                walked_to = max(w_end.isoformat(), walked_to or "")
+            # a walk cut short loads what it held; a whole one, the days that changed
+            full = batch.add(scope.finish() if whole else scope.abandon())
+            if full is not None:
+                yield full
+            if walked_to is not None:
+                proposed = max(walked_to, old_mark or "")
+                marks["charges"] = proposed if scope.changed else unchanged_mark(old_mark, proposed)
             rest = batch.flush()
             if rest is not None:
                 yield rest

@@ -1,0 +1,144 @@
+"""Look-back re-reads that changed nothing are not loaded again.
+
+Each cron run re-reads the last days of every scope (an account, an account's grain), because providers deliver
+late and restate. Loading those rows again changes nothing but their load id, and a new load id makes the
+transforms rebuild. So the rows of the last few days are held back while a scope is read, and a digest of each
+UTC day's rows (sorted by key, so the order of delivery does not matter) is compared with the digest the scope's
+last load stored: a day whose rows are the ones already loaded is dropped from the load.
+
+Why this is safe: the digests live in the resource's dlt state, which dlt stores with the data, in the same load
+package. A stored digest therefore describes rows that are in the warehouse (or in a pending package that the
+next run loads first). Any difference (a restated cost, a new record, a record the provider dropped, another
+order of columns) changes the digest and the day is loaded as before; only a byte-identical day is skipped.
+A backfill compares nothing and drops the digests of the days it loads, so what it wrote is never mistaken
+for what an earlier run saw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+STATE_KEY = "reread_digests"
+HELD_ROWS = 250_000  # a scope whose recent days hold more is loaded whole (its re-read is no no-op anyway)
+_EMPTY = "empty"
+
+
+def horizon(last_day: date, lookback_days: int) -> date:
+    """The first day whose digest is kept: the next run's look-back starts there at the earliest."""
+    return last_day - timedelta(days=lookback_days + 1)
+
+
+def unchanged_mark(old: str | None, proposed: str) -> str:
+    """Where the high-water mark of a scope that brought nothing goes: it stays on the same UTC day (the state,
+    and so the load, stay untouched), and moves on once a day so the re-read window does not grow."""
+    if old is None or proposed[:10] > old[:10]:
+        return max(proposed, old or "")
+    return old
+
+
+class RereadFilter:
+    """One resource's digests, `{scope: {day: digest}}` in its state. `horizon` None: a backfill."""
+
+    def __init__(self, state: dict[str, Any], horizon_day: date | None):
+        self.stored: dict[str, dict[str, str]] = state.setdefault(STATE_KEY, {})
+        self.horizon = horizon_day
+
+    def scope(self, name: str, days: tuple[date, date], day_column: str, sort_keys: list[str]) -> "ScopeReread":
+        return ScopeReread(self, name, days, day_column, sort_keys)
+
+
+class ScopeReread:
+    """The rows of one scope as they are read: `take` passes on what must load now, `finish` what changed."""
+
+    def __init__(self, book: RereadFilter, name: str, days: tuple[date, date], day_column: str,
+                 sort_keys: list[str]):
+        self.book, self.name, self.days = book, name, days
+        self.day_column, self.sort_keys = day_column, sort_keys
+        self.compared = book.horizon is not None
+        self._held: list[pa.Table] = []
+        self._held_rows = 0
+        self.brought_rows = False  # rows of this scope went to the load
+        self.changed = False  # something of this scope changed: rows, or a digest (a day that lost its rows)
+
+    def take(self, table: pa.Table) -> pa.Table | None:
+        """Rows to load now (before the horizon, or not comparable); the recent ones are held."""
+        if not table.num_rows:
+            return None
+        if not self.compared:
+            return self._passed(table)
+        days = pc.cast(table.column(self.day_column), pa.date32())
+        recent = pc.fill_null(pc.greater_equal(days, pa.scalar(self.book.horizon, pa.date32())), False)
+        self._held.append(table.filter(recent))
+        self._held_rows += self._held[-1].num_rows
+        if self._held_rows > HELD_ROWS:  # too big to hold: everything loads, nothing is compared
+            self.compared = False
+            self.book.stored.pop(self.name, None)
+            held, self._held = self._held, []
+            return self._passed(pa.concat_tables([table.filter(pc.invert(recent)), *held],
+                                                 promote_options="permissive"))
+        return self._passed(table.filter(pc.invert(recent)))
+
+    def finish(self) -> pa.Table | None:
+        """The scope is read whole: the held rows of days that changed, and the digests of every recent day."""
+        first, last = self.days
+        if not self.compared:
+            stored = self.book.stored.get(self.name, {})
+            for day in _iso_days(first, last):
+                stored.pop(day, None)
+            return None
+        held = pa.concat_tables(self._held, promote_options="permissive") if self._held else None
+        self._held = []
+        days = pc.cast(held.column(self.day_column), pa.date32()) if held is not None else None
+        old = self.book.stored.get(self.name, {})
+        # recent days this run did not read (its look-back starts later) keep what the last run saw
+        new = {day: digest for day, digest in old.items() if self.book.horizon.isoformat() <= day < first.isoformat()}
+        changed_days = []
+        for day in _iso_days(max(first, self.book.horizon), last):
+            rows = held.filter(pc.equal(days, pa.scalar(date.fromisoformat(day), pa.date32()))) \
+                if held is not None else None
+            new[day] = _digest(rows, self.sort_keys)
+            if old.get(day) != new[day]:
+                changed_days.append(day)
+        self.changed = self.changed or bool(changed_days)
+        self.book.stored[self.name] = new
+        if held is None:
+            return None
+        # a row dated outside the days compared (the provider answered past the window) is loaded, not judged
+        text = pc.cast(days, pa.string())
+        compared = _iso_days(max(first, self.book.horizon), last)
+        wanted = pc.or_(pc.is_in(text, pa.array(changed_days, pa.string())),
+                        pc.invert(pc.is_in(text, pa.array(compared, pa.string()))))
+        return self._passed(held.filter(wanted))
+
+    def abandon(self) -> pa.Table | None:
+        """The scope could not be read whole: what was held loads, and its digests go (nothing is compared)."""
+        self.book.stored.pop(self.name, None)
+        self.compared = False
+        held, self._held = self._held, []
+        return self._passed(pa.concat_tables(held, promote_options="permissive")) if held else None
+
+    def _passed(self, table: pa.Table) -> pa.Table | None:
+        if not table.num_rows:
+            return None
+        self.brought_rows = self.changed = True
+        return table
+
+
+def _iso_days(first: date, last: date) -> list[str]:
+    return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
+def _digest(rows: pa.Table | None, sort_keys: list[str]) -> str:
+    """Arrow IPC of the day's rows in key order, one chunk: the same rows give the same bytes."""
+    if rows is None or not rows.num_rows:
+        return _EMPTY
+    rows = rows.sort_by([(key, "ascending") for key in sort_keys]).combine_chunks()
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, rows.schema) as writer:
+        writer.write_table(rows)
+    return hashlib.blake2b(sink.getvalue(), digest_size=16).hexdigest()

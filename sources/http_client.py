@@ -8,7 +8,9 @@ with secrets into messages.
 
 from __future__ import annotations
 
+import functools
 import random
+import ssl
 import threading
 import time
 from collections import deque
@@ -23,6 +25,13 @@ from pipelines.logs import register_secret
 from sources.quota import Quota, QuotaGate
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every client of the run, made as httpx makes its default (certifi's CA bundle, or
+    SSL_CERT_FILE / SSL_CERT_DIR): loading the bundle costs ~50 ms a client, a tenth of a run with nothing new."""
+    return httpx.create_ssl_context()
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,7 @@ class ApiClient:
             headers={"Authorization": f"Bearer {token}", "User-Agent": "finops-etl"},
             timeout=httpx.Timeout(policy.timeout_seconds),
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            verify=_tls_context(),
         )
 
     def close(self) -> None:

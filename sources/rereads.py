@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 STATE_KEY = "reread_digests"
 HELD_ROWS = 250_000  # a scope whose recent days hold more is loaded whole (its re-read is no no-op anyway)
 _EMPTY = "empty"
+_DAY = "__reread_day"
 
 
 def horizon(last_day: date, lookback_days: int) -> date:
@@ -91,29 +92,25 @@ class ScopeReread:
             for day in _iso_days(first, last):
                 stored.pop(day, None)
             return None
-        held = pa.concat_tables(self._held, promote_options="permissive") if self._held else None
+        held = pa.concat_tables(self._held, promote_options="permissive") if self._held else pa.table({})
         self._held = []
-        days = pc.cast(held.column(self.day_column), pa.date32()) if held is not None else None
         old = self.book.stored.get(self.name, {})
         # recent days this run did not read (its look-back starts later) keep what the last run saw
         new = {day: digest for day, digest in old.items() if self.book.horizon.isoformat() <= day < first.isoformat()}
+        compared = _iso_days(max(first, self.book.horizon), last)
+        by_day = _rows_by_day(held, self.day_column, self.sort_keys)
         changed_days = []
-        for day in _iso_days(max(first, self.book.horizon), last):
-            rows = held.filter(pc.equal(days, pa.scalar(date.fromisoformat(day), pa.date32()))) \
-                if held is not None else None
-            new[day] = _digest(rows, self.sort_keys)
+        for day in compared:
+            new[day] = _digest(by_day.get(day))
             if old.get(day) != new[day]:
                 changed_days.append(day)
         self.changed = self.changed or bool(changed_days)
         self.book.stored[self.name] = new
-        if held is None:
-            return None
         # a row dated outside the days compared (the provider answered past the window) is loaded, not judged
-        text = pc.cast(days, pa.string())
-        compared = _iso_days(max(first, self.book.horizon), last)
-        wanted = pc.or_(pc.is_in(text, pa.array(changed_days, pa.string())),
-                        pc.invert(pc.is_in(text, pa.array(compared, pa.string()))))
-        return self._passed(held.filter(wanted))
+        wanted = [rows for day, rows in by_day.items() if day in changed_days or day not in compared]
+        if not wanted:
+            return None
+        return self._passed(pa.concat_tables(wanted))
 
     def abandon(self) -> pa.Table | None:
         """The scope could not be read whole: what was held loads, and its digests go (nothing is compared)."""
@@ -133,11 +130,27 @@ def _iso_days(first: date, last: date) -> list[str]:
     return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
 
-def _digest(rows: pa.Table | None, sort_keys: list[str]) -> str:
-    """Arrow IPC of the day's rows in key order, one chunk: the same rows give the same bytes."""
+def _rows_by_day(table: pa.Table, day_column: str, sort_keys: list[str]) -> dict[str, pa.Table]:
+    """The rows of each UTC day (ISO text), in key order: one sort, then one take per day. (A take, not a slice:
+    a slice keeps its parent's buffers and offset, and would give the same rows other bytes.)"""
+    if not table.num_rows:
+        return {}
+    days = pc.cast(table.column(day_column), pa.date32())
+    order = pc.sort_indices(table.append_column(_DAY, days),
+                            sort_keys=[(_DAY, "ascending"), *[(key, "ascending") for key in sort_keys]])
+    runs = pc.run_end_encode(pc.take(days, order).combine_chunks())
+    out, start = {}, 0
+    for day, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
+        out[day.isoformat() if day else "null"] = table.take(order.slice(start, end - start))
+        start = end
+    return out
+
+
+def _digest(rows: pa.Table | None) -> str:
+    """Arrow IPC of the day's rows (sorted by key, one chunk): the same rows give the same bytes."""
     if rows is None or not rows.num_rows:
         return _EMPTY
-    rows = rows.sort_by([(key, "ascending") for key in sort_keys]).combine_chunks()
+    rows = rows.combine_chunks()
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, rows.schema) as writer:
         writer.write_table(rows)

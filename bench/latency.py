@@ -5,7 +5,7 @@
     [--latency-ms 150]
 
 Floor = max(network, rate limit, loopback): network = fewest requests x latency / requests in flight (the
-source's cap: SOURCES__CLOUDFLARE__CONCURRENCY 16, SOURCES__VENICE__CONCURRENCY 8 parallel cursors); rate limit
+source's cap: SOURCES__CLOUDFLARE__CONCURRENCY 16, SOURCES__VENICE__CONCURRENCY 16 parallel cursors); rate limit
 = (ceil(requests / q) - 1) x w for a fixed window of q requests per w seconds (the first window's budget is free);
 loopback = the same run at 0 ms (parsing, normalize, load: what no request count can hide). Fewest requests:
 Cloudflare, one per account and 31-day window; Venice, one per 1,000 charges (its page maximum), whatever the
@@ -65,7 +65,7 @@ def main() -> None:
     if args.kind == "focus":
         fewest, in_flight, (q, w) = args.accounts * math.ceil(730 / 31), 16, (1200, 300)
     else:
-        fewest, in_flight, (q, w) = math.ceil(rows / 1000), 8, (6000, 60)
+        fewest, in_flight, (q, w) = math.ceil(rows / 1000), 16, (6000, 60)
     network = fewest * latency / in_flight
     rate = (math.ceil(fewest / q) - 1) * w
     floor = max(network, rate, loopback)

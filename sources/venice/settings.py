@@ -10,7 +10,7 @@ LEGACY_PAGE_SIZE = 500
 TABLE = "venice_billing_usage"
 DEFAULT_LOOKBACK_DAYS = 3
 DEFAULT_WINDOW_DAYS = 7
-DEFAULT_CONCURRENCY = 8  # cursor walks at once (SOURCES__VENICE__CONCURRENCY); the rate-limit headers pace them
+DEFAULT_CONCURRENCY = 16  # cursor walks at once (SOURCES__VENICE__CONCURRENCY); the rate-limit headers pace them
 MAX_WALK_RESTARTS = 3  # rejected cursors or pages shifted under an offset walk
 # A walk past this many pages is not ending (a server repeating itself): 10M charges in one window
 MAX_PAGES_PER_WINDOW = 10_000

@@ -11,8 +11,7 @@ A value whose integer part does not fit DECIMAL(38,10) (|x| >= 1e28) rejects onl
 
 from __future__ import annotations
 
-import decimal
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,8 +21,8 @@ MONEY = pa.decimal128(38, SCALE)
 WIDE = pa.decimal256(76, 40)  # 36 integer and 40 fractional digits: any 17-digit float64 repr down to ~1e-23
 LIMIT = Decimal(10) ** (38 - SCALE)  # the first magnitude DECIMAL(38,10) cannot hold
 _QUANTUM = Decimal(1).scaleb(-SCALE)
-# enough digits for any integer part before the range check; exponents far past any real number are refused
-_CONTEXT = decimal.Context(prec=120, rounding=ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999)
+# quantize needs room for the result only (<= 38 digits in range); a longer one raises and is refused
+_CONTEXT = Context(prec=100, rounding=ROUND_HALF_EVEN)
 
 
 def widened(record_type: pa.StructType) -> pa.StructType:
@@ -32,15 +31,18 @@ def widened(record_type: pa.StructType) -> pa.StructType:
 
 
 def exact(value: object) -> Decimal | None:
-    """One number (Decimal, int or its text) at scale 10, half-even; None if it is not a finite number in range."""
+    """One number (Decimal, int, float or its text) at scale 10, half-even; None if not a finite number in range.
+
+    Text goes through Decimal's constructor, which keeps every digit: rounding once at creation (to a context's
+    precision) and again to 10 places could turn 0.00000000005000...01 into a tie and round it the wrong way."""
     if value is None or isinstance(value, bool):
         return None
     try:
-        number = value if isinstance(value, Decimal) else _CONTEXT.create_decimal(str(value).strip())
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
         if not number.is_finite():
             return None
-        rounded = number.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN, context=_CONTEXT)
-    except (decimal.InvalidOperation, ValueError):
+        rounded = number.quantize(_QUANTUM, context=_CONTEXT)
+    except (ArithmeticError, ValueError):  # not a number, or too large to quantize (1e999999999)
         return None
     return rounded if abs(rounded) < LIMIT else None
 

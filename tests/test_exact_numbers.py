@@ -69,9 +69,11 @@ def test_any_decimal_text_round_trips_half_even(value):
 
 
 def test_out_of_range_and_non_finite_are_refused_one_by_one():
-    for text in ("1e400", "1" * 45, "NaN", "Infinity", str(LIMIT), "twelve"):
+    for text in ("1e400", "1" * 45, "NaN", "Infinity", str(LIMIT), "twelve", "1e1000000", "1e999999999999999999"):
         assert exact(text) is None
     assert exact("5e-50") == 0 and exact("0.00000000015") == Decimal("2E-10")
+    # a tie only to the first 120 digits: rounding at parse (to a context's precision) would make it one
+    assert exact("0.00000000005" + "0" * 150 + "1") == Decimal("1E-10")
     body = b'{"data":[{"n":1e400},{"n":0.30000000000000004},{"n":' + b"1" * 45 + b'},{"n":-5e-11}]}'
     table, rejected, _ = parse_page(body, "data", RECORD, "p")
     assert table.column("n").to_pylist() == [Decimal("0.3000000000"), Decimal("0E-10")]

@@ -15,11 +15,12 @@ from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from pipelines.errors import UsageError
 from sources.arrow_records import Rejection
+from sources.exact_numbers import from_array
 from sources.focus_files.settings import (
     CONFIG_KEY, CSV_BLOCK_BYTES, DECIMAL_COLUMNS, FILE_COLUMNS, FOCUS_1_3_COLUMNS, INTRODUCED, JSON_COLUMNS,
     MANDATORY, MONEY, PARQUET_BATCH_ROWS, PROVIDER_COLUMNS, TIME_COLUMNS, UTC, VERSIONS,
 )
-from sources.focus_files.values import to_decimal, to_json_text, to_utc
+from sources.focus_files.values import to_json_text, to_utc
 
 _naming = NamingConvention()
 _GLOB_CHARS = "*?["
@@ -138,7 +139,7 @@ def shape(table: pa.Table, version: str, provider: str, file_item: Any, first_ro
     bad_why: dict[str, pa.Array] = {}
     for name in table.column_names:
         array = table.column(name).combine_chunks()
-        convert = (to_decimal if name in DECIMAL_COLUMNS else to_utc if name in TIME_COLUMNS
+        convert = (from_array if name in DECIMAL_COLUMNS else to_utc if name in TIME_COLUMNS
                    else to_json_text if name in JSON_COLUMNS else None)
         if convert is not None:
             array, column_bad = convert(array)

@@ -92,17 +92,16 @@ def parse_csv(body: bytes, position: str) -> Page:
 def _exact_csv_numbers(table: pa.Table, position: str) -> Page:
     """Money columns read as text: exact half-even at DECIMAL(38,10); a row with a number out of range is
     quarantined on its own."""
-    bad: set[int] = set()
+    bad = None
     for name in [n for n in table.column_names if CSV_TYPES.get(n) == MONEY]:
         if table.schema.field(name).type == MONEY:
             continue
         values, wrong = from_strings(table.column(name))
-        bad.update(wrong)
+        bad = wrong if bad is None else pc.or_(bad, wrong)
         table = table.set_column(table.schema.get_field_index(name), pa.field(name, MONEY), values)
-    if not bad:
+    if bad is None or not pc.any(bad).as_py():
         return table, []
-    rows = table.to_pylist()
-    rejections = [Rejection(orjson.dumps(rows[i], default=str).decode(), "a number DECIMAL(38,10) cannot hold",
-                            f"{position}#{i}") for i in sorted(bad)]
-    keep = pa.array([i not in bad for i in range(table.num_rows)])
-    return table.filter(keep), rejections
+    rows = zip(pc.indices_nonzero(bad).to_pylist(), table.filter(bad).to_pylist(), strict=True)
+    rejections = [Rejection(orjson.dumps(row, default=str).decode(), "a number DECIMAL(38,10) cannot hold",
+                            f"{position}#{i}") for i, row in rows]
+    return table.filter(pc.invert(bad)), rejections

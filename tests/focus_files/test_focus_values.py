@@ -1,60 +1,15 @@
-"""The pure parts: money to the cent and beyond, times to UTC, export URLs, version detection."""
+"""The pure parts: times to UTC, export URLs, version detection (money: tests/test_exact_numbers.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings, strategies as st
 
 from pipelines.errors import UsageError
 from sources.focus_files.helpers import detect_version, parse_exports, split_url
-from sources.focus_files.values import decimal_of, to_decimal, to_utc
-
-QUANTUM = Decimal("1e-10")
-WIDE = Context(prec=100, rounding=ROUND_HALF_EVEN)
-
-
-def expected(text: str) -> Decimal:
-    return WIDE.create_decimal(text).quantize(QUANTUM, context=WIDE)
-
-
-decimal_texts = st.decimals(min_value=Decimal("-1e27"), max_value=Decimal("1e27"), allow_nan=False,
-                            allow_infinity=False, places=None).map(str)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(decimal_texts, min_size=1, max_size=20))
-def test_decimal_strings_round_half_even_to_10_places(texts):
-    array, bad = to_decimal(pa.array(texts))
-    assert array.to_pylist() == [expected(t) for t in texts]
-    assert not any(bad.to_pylist())
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(min_value=-1e15, max_value=1e15, allow_nan=False), min_size=1, max_size=20))
-def test_floats_round_half_even_from_their_shortest_decimal_form(values):
-    array, bad = to_decimal(pa.array(values, pa.float64()))
-    assert array.to_pylist() == [expected(repr(v)) for v in values]
-    assert not any(bad.to_pylist())
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(decimal_texts, st.sampled_from(["abc", "1e40", "NaN", "12,5", "inf"])), min_size=1))
-def test_one_unreadable_value_is_flagged_and_the_rest_stay_exact(texts):
-    array, bad = to_decimal(pa.array(texts))
-    for text, value, flagged in zip(texts, array.to_pylist(), bad.to_pylist(), strict=True):
-        assert (value, flagged) == ((None, True) if decimal_of(text) is None else (expected(text), False))
-
-
-def test_ties_go_to_even_and_wide_scales_are_rounded_not_refused():
-    array, _ = to_decimal(pa.array(["0.00000000005", "0.00000000015", "-0.00000000025",
-                                    "1.23456789012345678901234567890123456789"]))
-    assert array.to_pylist() == [Decimal("0E-10"), Decimal("2E-10"), Decimal("-2E-10"), Decimal("1.2345678901")]
-    wide, _ = to_decimal(pa.array([Decimal("0.123456789012345678")], pa.decimal128(38, 18)))
-    assert wide.to_pylist() == [Decimal("0.1234567890")]
+from sources.focus_files.values import to_utc
 
 
 @pytest.mark.parametrize("text", ["2026-05-01T00:00:00Z", "2026-05-01T02:00:00+02:00", "2026-05-01T00:00:00",

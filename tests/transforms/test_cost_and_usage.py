@@ -159,6 +159,16 @@ def hand_made_daily(workdir, costs: dict[str, list[float | None]]) -> None:
                             [i, i, cost, family, family, f"{family}{i}"])
 
 
+def hand_made_venice(workdir, usd_per_day: list[float]) -> None:
+    """Venice USD charges beside hand_made_daily's data, one a day from 2026-11-01."""
+    with duckdb.connect(str(workdir / "finops_etl.duckdb")) as con:
+        con.execute(f"CREATE TABLE finops.venice_billing_usage AS SELECT * FROM {_declared_columns('venice_billing_usage')}")
+        for i, usd in enumerate(usd_per_day):
+            con.execute("""INSERT INTO finops.venice_billing_usage (timestamp, sku, currency, units, amount,
+                price_per_unit_usd, record_key, _dlt_load_id) VALUES (TIMESTAMPTZ '2026-11-01 12:00:00+00' + to_days(?),
+                'llama-mtoken', 'USD', 1, ?, ?, ?, 'hand')""", [i, -usd, usd, f"venice{i}"])
+
+
 def test_cost_anomalies_flag_a_jump_against_the_trailing_median_and_mad(cli, workdir):
     steady = [100, 102, 98, 101, 99, 100, 103, 97, 100, 101, 99, 100, 102, 98]
     hand_made_daily(workdir, {"Workers": steady + [400, 101], "R2": [50] * 16})
@@ -193,19 +203,23 @@ MONTH_TO_DATE = ("SELECT month, service_name, as_of_day, previous_month_as_of_da
 
 def test_monthly_costs_compare_the_month_so_far_with_the_same_days_of_the_month_before(cli, workdir):
     # Cloudflare has data through December 15. R2 was last used on December 2 and D1 on December 1: they are
-    # still compared through the 15th (their provider's latest day), not through their own last day.
+    # still compared through the 15th (their provider's latest day), not through their own last day. Venice is
+    # loaded through December 10 only: it is compared through the 10th.
     hand_made_daily(workdir, {"Workers": [1] * 45, "R2": [5 if i == 2 else 7 if i == 31 else None for i in range(45)],
                               "D1": [4 if i == 19 else 2 if i == 30 else None for i in range(45)]})
+    hand_made_venice(workdir, [3] * 40)
     assert cli("transform").code == 0
     nov, dec, oct_end, nov_15 = date(2026, 11, 1), date(2026, 12, 1), date(2026, 10, 31), date(2026, 11, 15)
     nov_end, dec_15 = date(2026, 11, 30), date(2026, 12, 15)
     assert query(workdir, MONTH_TO_DATE) == [
         (nov, "D1", nov_end, oct_end, 4, None, None, None, None),
         (nov, "R2", nov_end, oct_end, 5, None, None, None, None),
+        (nov, "Venice API", nov_end, oct_end, 90, None, None, None, None),
         (nov, "Workers", nov_end, oct_end, 30, None, None, None, None),
         # D1's November cost came after the 15th: 0 on the same days (not NULL: November had D1), no percentage
         (dec, "D1", dec_15, nov_15, 2, 0, 2, None, -2),
         (dec, "R2", dec_15, nov_15, 7, 5, 2, 40.0, 2),
+        (dec, "Venice API", date(2026, 12, 10), date(2026, 11, 10), 30, 30, 0, 0.0, -60),
         # December 1-15 against November 1-15: no change, where the whole of November says -50%
         (dec, "Workers", dec_15, nov_15, 15, 15, 0, 0.0, -15)]
 

@@ -4,15 +4,17 @@
 with daily_costs as (
     select * from {{ ref('daily_costs') }}
 ),
-daily as (
-    select cast(date_trunc('month', day) as date) as month, day, provider, service_name, billed_cost,
-           effective_cost, list_cost
+-- Accounts summed first: the passes below read one row per day and service.
+per_day as (
+    select cast(date_trunc('month', day) as date) as month, day, provider, service_name,
+           sum(billed_cost) as billed_cost, sum(effective_cost) as effective_cost, sum(list_cost) as list_cost
     from daily_costs
+    group by day, provider, service_name
 ),
 per_month as (
     select month, provider, service_name,
            sum(billed_cost) as billed_cost, sum(effective_cost) as effective_cost, sum(list_cost) as list_cost
-    from daily
+    from per_day
     group by month, provider, service_name
 ),
 with_previous as (
@@ -29,7 +31,7 @@ consecutive as (
 -- used since, and must not shorten the days it is compared over. As of the data, not the wall clock (as
 -- month_to_date_forecast), so a re-run on old data gives the same answer.
 provider_latest_day as (
-    select provider, max(day) as latest_day from daily group by provider
+    select provider, max(day) as latest_day from per_day group by provider
 ),
 as_of as (
     select months.month, months.provider,
@@ -49,7 +51,7 @@ compared_days as (
 previous_same_days as (
     select c.month, d.provider, d.service_name, sum(d.billed_cost) as billed_cost
     from compared_days as c
-    join daily as d
+    join per_day as d
       on d.provider = c.provider and d.month = c.previous_month and d.day <= c.previous_month_as_of_day
     group by c.month, d.provider, d.service_name
 ),

@@ -94,16 +94,16 @@ def daily(rows: list[dict], totals: list[dict], anomalies: list[dict]) -> go.Fig
 
 def movers(rows: list[dict]) -> go.Figure:
     labels = [f"{r['provider']} / {r['service_name']}" for r in rows][::-1]
-    changes = [r["month_over_month_change"] for r in rows][::-1]
-    pcts = [r["month_over_month_pct"] for r in rows][::-1]
+    changes = [r["month_to_date_change"] for r in rows][::-1]
+    pcts = [r["month_to_date_pct"] for r in rows][::-1]
     fig = go.Figure(go.Bar(
         orientation="h", y=labels, x=[_num(c) for c in changes],
         text=[f"{'+' if c > 0 else ''}{usd(c)} ({'n/a' if p is None else f'{p:+.1f}%'})"
               for c, p in zip(changes, pcts, strict=True)],
         textposition="auto", marker={"color": ["#D55E00" if c > 0 else "#0072B2" for c in changes],
                                      "pattern": {"shape": ["/" if c > 0 else "" for c in changes]}},
-        name="change vs last month"))
-    return _layout(fig, "Month-over-month change per service (up: hatched, down: solid)",
+        name="change vs the same days last month"))
+    return _layout(fig, "Change per service, month to date vs the same days last month (up: hatched, down: solid)",
                    height=max(300, 40 * len(rows) + 120), xaxis=MONEY_AXIS, showlegend=False,
                    margin={"l": 220, "r": 30, "t": 50, "b": 50})
 

@@ -105,11 +105,13 @@ class Rollups:
             ORDER BY provider, service_name""", m.start, m.end)
 
     def top_movers(self, m: Month) -> list[dict[str, Any]]:
+        """Month to date against the same days of last month: mid-month, the whole of last month would make
+        nearly every service look like it dropped."""
         return self._rows("monthly_costs", f"""
-            SELECT provider, service_name, previous_billed_cost, billed_cost, month_over_month_change,
-                   month_over_month_pct
-            FROM {{t}} WHERE month = %s AND month_over_month_change IS NOT NULL
-            ORDER BY abs(month_over_month_change) DESC, provider, service_name LIMIT {TOP_MOVERS}""", m.start)
+            SELECT provider, service_name, as_of_day, previous_month_as_of_day,
+                   previous_month_same_days_billed_cost, billed_cost, month_to_date_change, month_to_date_pct
+            FROM {{t}} WHERE month = %s AND month_to_date_change IS NOT NULL
+            ORDER BY abs(month_to_date_change) DESC, provider, service_name LIMIT {TOP_MOVERS}""", m.start)
 
     def ai_tokens(self, m: Month) -> list[dict[str, Any]]:
         return self._rows("ai_token_costs", """

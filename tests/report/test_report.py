@@ -6,7 +6,7 @@ import os
 import re
 import shutil
 import tempfile
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -35,6 +35,31 @@ def sql_month_totals(workdir: Path, month: str) -> dict[str, Decimal]:
     totals = dict(rows)
     totals["month"] = sum(totals.values(), Decimal(0))
     return totals
+
+
+def sql_same_days_movers(workdir: Path, month: str) -> list[dict]:
+    """Top movers as an analyst gets them from the FOCUS table: each provider's month through its latest day
+    with data, against the month before through the same day of month; with the whole month before beside it."""
+    start = date.fromisoformat(f"{month}-01")
+    end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    previous = (start - timedelta(days=1)).replace(day=1)
+    rows = query(workdir, f"""
+        WITH charges AS (SELECT service_provider_name AS provider, service_name, billed_cost,
+                                CAST(charge_period_start AT TIME ZONE 'UTC' AS DATE) AS day
+                         FROM finops.cost_and_usage),
+             latest AS (SELECT provider, max(day) AS last_day FROM charges GROUP BY provider),
+             this_month AS (SELECT provider, service_name, sum(billed_cost) AS cost FROM charges
+                            WHERE day >= DATE '{start}' AND day < DATE '{end}' GROUP BY ALL),
+             last_month AS (SELECT provider, service_name, sum(billed_cost) AS whole,
+                                   coalesce(sum(billed_cost) FILTER (WHERE day - DATE '{previous}'
+                                                                     <= last_day - DATE '{start}'), 0) AS same_days
+                            FROM charges JOIN latest USING (provider)
+                            WHERE day >= DATE '{previous}' AND day < DATE '{start}' GROUP BY ALL)
+        SELECT provider, service_name, last_day, same_days, whole, cost
+        FROM this_month JOIN last_month USING (provider, service_name) JOIN latest USING (provider)""")
+    movers = [{"service": f"{p} / {s}", "provider": p, "last_day": last, "same_days": same, "whole": whole,
+               "cost": cost, "change": cost - same} for p, s, last, same, whole, cost in rows]
+    return sorted(movers, key=lambda m: (-abs(m["change"]), m["provider"], m["service"]))[:10]
 
 
 @pytest.fixture
@@ -111,6 +136,18 @@ def test_report_of_a_sandbox_load_opens_offline_with_every_chart_and_totals_to_t
     shown = {cell.get_attribute("data-provider"): cell.inner_text()
              for cell in page.query_selector_all("[data-total=provider]")}
     assert shown == {p: usd(v) for p, v in expected.items() if p != "month"}
+    # Mid-month (the sandbox stops on the 20th): the movers compare November 1-20 with October 1-20, not with
+    # the whole of October, which would make nearly every service look like it dropped.
+    movers = sql_same_days_movers(workdir, "2026-11")
+    assert {m["last_day"] for m in movers} == {date(2026, 11, 20)}
+    assert any(m["same_days"] != m["whole"] for m in movers)
+    shown = [(row.get_attribute("data-mover"), row.query_selector("[data-previous]").inner_text(),
+              row.query_selector("[data-current]").inner_text(),
+              row.query_selector("[data-change]").inner_text().split(" (")[0])
+             for row in page.query_selector_all("#movers [data-mover]")]
+    assert shown == [(m["service"], usd(m["same_days"]), usd(m["cost"]), usd(m["change"])) for m in movers]
+    assert [s.inner_text() for s in page.query_selector_all("#movers [data-days]")] == ["Nov 1–20 vs Oct 1–20"]
+    assert "month to date vs the same days last month" in page.inner_text("#movers h2")
     assert re.search(r"\d+ restatement\(s\)", page.inner_text("#restatements"))
     assert "estimate" in page.inner_text("#estimates")
     assert "stale" in page.inner_text("#stale")  # the sandbox clock stops at 2026-11-20, the wall clock did not
@@ -137,7 +174,7 @@ def test_a_single_day_gives_a_clear_page_with_that_day_total(sandbox, cli, workd
     html = (workdir / "day.html").read_text()
     assert "(1 day loaded)" in html
     assert f'data-total="month">{usd(sql_month_totals(workdir, "2026-11")["month"])}<' in html
-    assert "No data for month-over-month changes in 2026-11: 2026-10 is not loaded." in html
+    assert "No data for changes against the same days last month in 2026-11: 2026-10 is not loaded." in html
 
 
 def test_a_month_without_ai_gateway_data_says_so_in_its_section(sandbox, cli, workdir, monkeypatch):

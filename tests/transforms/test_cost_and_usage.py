@@ -142,18 +142,31 @@ def test_a_new_price_sheet_reprices_the_estimated_rows(loaded_all, cli, workdir,
     assert others == 0  # metrics the new sheet does not know are unpriced now
 
 
-def hand_made_daily(workdir, costs: dict[str, list[float]]) -> None:
-    """A warehouse whose only data is Cloudflare usage with the given daily cost series per family."""
+def hand_made_daily(workdir, costs: dict[str, list[float | None]]) -> None:
+    """A warehouse whose only data is Cloudflare usage with the given daily cost series per family, from
+    2026-11-01 (None: no usage that day)."""
     with duckdb.connect(str(workdir / "finops_etl.duckdb")) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS finops")
         con.execute(f"CREATE TABLE finops.cloudflare_billable_usage AS SELECT * FROM {STAND_IN}")
         for family, series in costs.items():
             for i, cost in enumerate(series):
+                if cost is None:
+                    continue
                 con.execute("""INSERT INTO finops.cloudflare_billable_usage (billing_account_id, charge_period_start,
                     charge_period_end, billed_cost, x_product_family_name, x_billable_metric_name, record_key,
                     _dlt_load_id) VALUES ('acct', TIMESTAMPTZ '2026-11-01 00:00:00+00' + to_days(?),
                     TIMESTAMPTZ '2026-11-02 00:00:00+00' + to_days(?), ?, ?, ?, ?, 'hand')""",
                             [i, i, cost, family, family, f"{family}{i}"])
+
+
+def hand_made_venice(workdir, usd_per_day: list[float]) -> None:
+    """Venice USD charges beside hand_made_daily's data, one a day from 2026-11-01."""
+    with duckdb.connect(str(workdir / "finops_etl.duckdb")) as con:
+        con.execute(f"CREATE TABLE finops.venice_billing_usage AS SELECT * FROM {_declared_columns('venice_billing_usage')}")
+        for i, usd in enumerate(usd_per_day):
+            con.execute("""INSERT INTO finops.venice_billing_usage (timestamp, sku, currency, units, amount,
+                price_per_unit_usd, record_key, _dlt_load_id) VALUES (TIMESTAMPTZ '2026-11-01 12:00:00+00' + to_days(?),
+                'llama-mtoken', 'USD', 1, ?, ?, ?, 'hand')""", [i, -usd, usd, f"venice{i}"])
 
 
 def test_cost_anomalies_flag_a_jump_against_the_trailing_median_and_mad(cli, workdir):
@@ -180,6 +193,51 @@ def test_monthly_costs_show_month_over_month_change(cli, workdir):
                           "month_over_month_pct FROM finops.monthly_costs ORDER BY month")
     assert rows == [(date(2026, 11, 1), Decimal(30), None, None, None),
                     (date(2026, 12, 1), Decimal(15), Decimal(30), Decimal(-15), Decimal("-50.00"))]
+
+
+# month_to_date_pct is a DOUBLE on DuckDB (a quotient of decimals), as month_over_month_pct is
+MONTH_TO_DATE = ("SELECT month, service_name, as_of_day, previous_month_as_of_day, billed_cost, "
+                 "previous_month_same_days_billed_cost, month_to_date_change, month_to_date_pct, "
+                 "month_over_month_change FROM finops.monthly_costs ORDER BY month, service_name")
+
+
+def test_monthly_costs_compare_the_month_so_far_with_the_same_days_of_the_month_before(cli, workdir):
+    # Cloudflare has data through December 15. R2 was last used on December 2 and D1 on December 1: they are
+    # still compared through the 15th (their provider's latest day), not through their own last day. Venice is
+    # loaded through December 10 only: it is compared through the 10th.
+    hand_made_daily(workdir, {"Workers": [1] * 45, "R2": [5 if i == 2 else 7 if i == 31 else None for i in range(45)],
+                              "D1": [4 if i == 19 else 2 if i == 30 else None for i in range(45)]})
+    hand_made_venice(workdir, [3] * 40)
+    assert cli("transform").code == 0
+    nov, dec, oct_end, nov_15 = date(2026, 11, 1), date(2026, 12, 1), date(2026, 10, 31), date(2026, 11, 15)
+    nov_end, dec_15 = date(2026, 11, 30), date(2026, 12, 15)
+    assert query(workdir, MONTH_TO_DATE) == [
+        (nov, "D1", nov_end, oct_end, 4, None, None, None, None),
+        (nov, "R2", nov_end, oct_end, 5, None, None, None, None),
+        (nov, "Venice API", nov_end, oct_end, 90, None, None, None, None),
+        (nov, "Workers", nov_end, oct_end, 30, None, None, None, None),
+        # D1's November cost came after the 15th: 0 on the same days (not NULL: November had D1), no percentage
+        (dec, "D1", dec_15, nov_15, 2, 0, 2, None, -2),
+        (dec, "R2", dec_15, nov_15, 7, 5, 2, 40.0, 2),
+        (dec, "Venice API", date(2026, 12, 10), date(2026, 11, 10), 30, 30, 0, 0.0, -60),
+        # December 1-15 against November 1-15: no change, where the whole of November says -50%
+        (dec, "Workers", dec_15, nov_15, 15, 15, 0, 0.0, -15)]
+
+
+def test_a_shorter_month_before_is_clamped_and_complete_months_compare_whole_months(cli, workdir):
+    hand_made_daily(workdir, {"Workers": [1] * 150})  # 2026-11-01 through 2027-03-30
+    assert cli("transform").code == 0
+    assert [row[:8] for row in query(workdir, MONTH_TO_DATE)] == [
+        (date(2026, 11, 1), "Workers", date(2026, 11, 30), date(2026, 10, 31), 30, None, None, None),
+        (date(2026, 12, 1), "Workers", date(2026, 12, 31), date(2026, 11, 30), 31, 30, 1, 3.33),
+        (date(2027, 1, 1), "Workers", date(2027, 1, 31), date(2026, 12, 31), 31, 31, 0, 0.0),
+        # complete: the whole of January (31 days), not its first 28
+        (date(2027, 2, 1), "Workers", date(2027, 2, 28), date(2027, 1, 31), 28, 31, -3, -9.68),
+        # March 1-30 against all of February, which ends on the 28th
+        (date(2027, 3, 1), "Workers", date(2027, 3, 30), date(2027, 2, 28), 30, 28, 2, 7.14)]
+    past = query(workdir, "SELECT month_to_date_change IS NOT DISTINCT FROM month_over_month_change "
+                          "FROM finops.monthly_costs WHERE month < DATE '2027-03-01'")
+    assert past == [(True,)] * 4
 
 
 def _declared_columns(table: str) -> str:

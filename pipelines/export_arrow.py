@@ -6,7 +6,7 @@ comparisons on timestamps), so it runs on DuckDB and Postgres alike; one month i
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 
 from pipelines.export_schema import Column, arrow_schema
 from pipelines.export_targets import ExportTarget
+from sources.exact_numbers import SCALE, WIDE
 
 CHUNK_ROWS = 100_000
 
@@ -90,7 +91,16 @@ def conform(batch: pa.Table, schema: pa.Schema) -> pa.Table:
     for index, field in enumerate(schema):
         column = batch.column(index)
         if pa.types.is_decimal(field.type) and pa.types.is_decimal(column.type) and column.type.scale > field.type.scale:
-            widened = column.cast(pa.decimal256(76, column.type.scale))  # room for a carry: 9.99.. -> 10.0
-            batch = batch.set_column(index, field.name,
-                                     pc.round(widened, ndigits=field.type.scale, round_mode="half_to_even"))
+            batch = batch.set_column(index, field.name, _round_to(column, field.type.scale))
     return batch.cast(schema)
+
+
+def _round_to(column: pa.ChunkedArray, scale: int) -> pa.Array | pa.ChunkedArray:
+    """Half-even to `scale`. To money's scale through exact_numbers' wide type, whose rescale Arrow divides
+    right (at the column's own scale, e.g. 38, Arrow's 256-bit division can come out 1e-10 low); any other
+    case value by value."""
+    if scale == SCALE and column.type.scale <= WIDE.scale:
+        return pc.round(column.cast(WIDE), ndigits=SCALE, round_mode="half_to_even")
+    quantum = Decimal(1).scaleb(-scale)
+    return pa.array([None if v is None else v.quantize(quantum, rounding=ROUND_HALF_EVEN)
+                     for v in column.to_pylist()], pa.decimal256(76, scale))

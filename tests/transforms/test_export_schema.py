@@ -36,6 +36,16 @@ def test_conform_rounds_finer_decimals_half_even_and_types_all_null_columns():
     assert out.column("A").to_pylist() == [Decimal("10.0000000000"), Decimal("-0.0000000002")]
 
 
+@pytest.mark.parametrize("scale", [38, 30, 20, 12, 45])
+def test_conform_rounds_where_arrows_own_division_would_come_out_low(scale):
+    """0.42949672955 at scale 38: Arrow's rescale divides by 10^28 and gives ...94; half-even is ...96."""
+    kind = pa.decimal128(38, scale) if scale <= 38 else pa.decimal256(76, scale)
+    values = [Decimal("0.42949672955"), Decimal("-0.00000000015"), Decimal("0.00000000025"), None]
+    out = conform(pa.table({"a": pa.array(values, kind)}), pa.schema([("A", MONEY)]))
+    assert out.column("A").to_pylist() == [Decimal("0.4294967296"), Decimal("-0.0000000002"),
+                                           Decimal("0.0000000002"), None]
+
+
 def test_a_fractional_token_count_raises_instead_of_truncating():
     with pytest.raises(pa.ArrowInvalid):
         conform(pa.table({"t": [1.5]}), pa.schema([("T", pa.int64())]))

@@ -7,8 +7,12 @@ import logging
 import sys
 from datetime import date
 
-from pipelines.errors import FinopsError, UsageError
-from pipelines.logs import configure_logging
+# httpx imports its own command-line tool (click, rich, pygments: ~60 ms, a few % of a cron run with nothing
+# new) whenever they are installed; this process never runs it, and httpx falls back when it cannot import it
+sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
+
+from pipelines.errors import FinopsError, UsageError  # noqa: E402
+from pipelines.logs import configure_logging  # noqa: E402
 
 EPILOG = ("exit codes: 0 done, 2 bad usage or configuration, 3 credentials rejected, 4 provider still "
           "failing after retries, 5 another run holds the lock, 6 partial (access refused for some "

@@ -209,6 +209,15 @@ def load_extracted(pipeline: dlt.Pipeline, extracted: dict[str, list[str]], repo
     it gets the error, and its packages wait for the next run, which loads them before anything new."""
     if not pipeline.list_extracted_load_packages():
         return
+    if not any(_has_jobs(pipeline, load_id) for load_ids in extracted.values() for load_id in load_ids):
+        # nothing was extracted (every re-read matched what is loaded, no state moved): the packages are empty
+        # and a normalize and a load would only open the warehouse to find that out
+        storage = pipeline._get_normalize_storage()  # noqa: SLF001 - dlt has no public call to drop one package
+        for load_ids in extracted.values():
+            for load_id in load_ids:
+                storage.extracted_packages.delete_package(load_id)
+        if not pipeline.list_extracted_load_packages():
+            return
     started = time.monotonic()
     try:
         normalized = pipeline.normalize()
@@ -227,6 +236,11 @@ def load_extracted(pipeline: dlt.Pipeline, extracted: dict[str, list[str]], repo
                 reports[name].rows_loaded += sum(m.items_count for table, m in metrics["table_metrics"].items()
                                                  if _is_data_table(table))
         reports[name].duration_seconds += time.monotonic() - started
+
+
+def _has_jobs(pipeline: dlt.Pipeline, load_id: str) -> bool:
+    """Whether an extracted package holds any file to load (rows of any table, the state included)."""
+    return bool(pipeline._get_normalize_storage().extracted_packages.list_new_jobs(load_id))  # noqa: SLF001
 
 
 def _is_data_table(table: str) -> bool:

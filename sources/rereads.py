@@ -47,6 +47,10 @@ class RereadFilter:
 
     def __init__(self, state: dict[str, Any], horizon_day: date | None):
         self.stored: dict[str, dict[str, str]] = state.setdefault(STATE_KEY, {})
+        # per scope, a digest of the held rows as they came in (unsorted, as delivered) beside the day digests
+        # it led to: a re-read that comes back byte for byte the same needs no per-day work. It is written only
+        # together with the day digests (never alone: that would be a state change, so a load, for nothing)
+        self.as_read: dict[str, str] = state.setdefault(STATE_KEY + "_as_read", {})
         self.horizon = horizon_day
 
     def scope(self, name: str, days: tuple[date, date], day_column: str, sort_keys: list[str]) -> "ScopeReread":
@@ -74,13 +78,18 @@ class ScopeReread:
             return self._passed(table)
         days = pc.cast(table.column(self.day_column), pa.date32())
         recent = pc.fill_null(pc.greater_equal(days, pa.scalar(self.book.horizon, pa.date32())), False)
-        self._held.append(table.filter(recent))
-        self._held_rows += self._held[-1].num_rows
+        held = pc.sum(recent).as_py() or 0
+        if held == 0:
+            return self._passed(table)
+        self._held.append(table if held == table.num_rows else table.filter(recent))
+        self._held_rows += held
+        if held == table.num_rows and self._held_rows <= HELD_ROWS:
+            return None
         if self._held_rows > HELD_ROWS:  # too big to hold: everything loads, nothing is compared
             self.compared = False
-            self.book.stored.pop(self.name, None)
-            held, self._held = self._held, []
-            return self._passed(pa.concat_tables([table.filter(pc.invert(recent)), *held],
+            self._forget()
+            kept, self._held = self._held, []  # (this table's recent rows are among them)
+            return self._passed(pa.concat_tables([table.filter(pc.invert(recent)), *kept],
                                                  promote_options="permissive"))
         return self._passed(table.filter(pc.invert(recent)))
 
@@ -91,13 +100,18 @@ class ScopeReread:
             stored = self.book.stored.get(self.name, {})
             for day in _iso_days(first, last):
                 stored.pop(day, None)
+            self.book.as_read.pop(self.name, None)
+            return None
+        compared = _iso_days(max(first, self.book.horizon), last)
+        as_read = _digest_as_read(compared, self._held)
+        if self.book.as_read.get(self.name) == as_read and self.name in self.book.stored:
+            self._held = []  # the very rows the last run held, for the very days: nothing changed
             return None
         held = pa.concat_tables(self._held, promote_options="permissive") if self._held else pa.table({})
         self._held = []
         old = self.book.stored.get(self.name, {})
         # recent days this run did not read (its look-back starts later) keep what the last run saw
         new = {day: digest for day, digest in old.items() if self.book.horizon.isoformat() <= day < first.isoformat()}
-        compared = _iso_days(max(first, self.book.horizon), last)
         by_day = _rows_by_day(held, self.day_column, self.sort_keys)
         changed_days = []
         for day in compared:
@@ -105,7 +119,9 @@ class ScopeReread:
             if old.get(day) != new[day]:
                 changed_days.append(day)
         self.changed = self.changed or bool(changed_days)
-        self.book.stored[self.name] = new
+        if new != old:  # the state changes (and is loaded) anyway: remember how these rows came in
+            self.book.stored[self.name] = new
+            self.book.as_read[self.name] = as_read
         # a row dated outside the days compared (the provider answered past the window) is loaded, not judged
         wanted = [rows for day, rows in by_day.items() if day in changed_days or day not in compared]
         if not wanted:
@@ -114,10 +130,14 @@ class ScopeReread:
 
     def abandon(self) -> pa.Table | None:
         """The scope could not be read whole: what was held loads, and its digests go (nothing is compared)."""
-        self.book.stored.pop(self.name, None)
+        self._forget()
         self.compared = False
         held, self._held = self._held, []
         return self._passed(pa.concat_tables(held, promote_options="permissive")) if held else None
+
+    def _forget(self) -> None:
+        self.book.stored.pop(self.name, None)
+        self.book.as_read.pop(self.name, None)
 
     def _passed(self, table: pa.Table) -> pa.Table | None:
         if not table.num_rows:
@@ -128,6 +148,17 @@ class ScopeReread:
 
 def _iso_days(first: date, last: date) -> list[str]:
     return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
+def _digest_as_read(days: list[str], tables: list[pa.Table]) -> str:
+    """The days compared and the held rows in the order and pieces they came in: no sort, no copy."""
+    digest = hashlib.blake2b(",".join(days).encode(), digest_size=16)
+    for table in tables:
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        digest.update(sink.getvalue())
+    return digest.hexdigest()
 
 
 def _rows_by_day(table: pa.Table, day_column: str, sort_keys: list[str]) -> dict[str, pa.Table]:

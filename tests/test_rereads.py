@@ -82,6 +82,12 @@ def test_only_days_that_changed_load_again(before, edits, drops, cuts, cuts_agai
     changed_days = {d for d in set(old) | set(new) if d >= recent and old.get(d) != new.get(d)}
     assert scope.changed == bool(expected or changed_days)
 
+    # the same answer once more: only the days before the horizon load again (the fast path when it came in
+    # the same pieces, the per-day one otherwise)
+    again, scope = read(state, now, cuts_again)
+    assert Counter(map(str, again)) == Counter(map(str, [r for r in table(now).to_pylist() if day_of(r) < recent]))
+    assert scope.changed == any(day_of(r) < recent for r in table(now).to_pylist())
+
 
 def test_a_backfill_compares_nothing_and_forgets_the_days_it_loaded():
     rows = [(d, 1, "a", 1) for d in range(7)]

@@ -135,6 +135,10 @@ class ScopeReread:
         held, self._held = self._held, []
         return self._passed(pa.concat_tables(held, promote_options="permissive")) if held else None
 
+    def next_mark(self, old: str | None, proposed: str) -> str:
+        """The scope's high-water mark after it was read whole: `proposed` if anything of it changed."""
+        return max(proposed, old or "") if self.changed else unchanged_mark(old, proposed)
+
     def _forget(self) -> None:
         self.book.stored.pop(self.name, None)
         self.book.as_read.pop(self.name, None)
@@ -154,10 +158,7 @@ def _digest_as_read(days: list[str], tables: list[pa.Table]) -> str:
     """The days compared and the held rows in the order and pieces they came in: no sort, no copy."""
     digest = hashlib.blake2b(",".join(days).encode(), digest_size=16)
     for table in tables:
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        digest.update(sink.getvalue())
+        digest.update(_ipc(table))
     return digest.hexdigest()
 
 
@@ -181,8 +182,11 @@ def _digest(rows: pa.Table | None) -> str:
     """Arrow IPC of the day's rows (sorted by key, one chunk): the same rows give the same bytes."""
     if rows is None or not rows.num_rows:
         return _EMPTY
-    rows = rows.combine_chunks()
+    return hashlib.blake2b(_ipc(rows.combine_chunks()), digest_size=16).hexdigest()
+
+
+def _ipc(table: pa.Table) -> pa.Buffer:
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, rows.schema) as writer:
-        writer.write_table(rows)
-    return hashlib.blake2b(sink.getvalue(), digest_size=16).hexdigest()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()

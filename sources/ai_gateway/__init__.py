@@ -19,7 +19,7 @@ from sources.cloudflare_billing.helpers import parse_day
 from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
 from sources.parallel import ordered_map
 from sources.quarantine import quarantined
-from sources.rereads import RereadFilter, horizon, unchanged_mark
+from sources.rereads import RereadFilter, horizon
 from sources.run_report import SourceReport
 from sources.windows import day_range, first_of_last_month, time_windows, utc_midnight
 
@@ -135,11 +135,10 @@ def ai_gateway(
             if rejected:
                 yield quarantined("ai_gateway", [Rejection(orjson.dumps(b, default=str).decode(), why, scope)
                                                  for b, why in rejected])
-            proposed = max(w_end.isoformat(), marks.get(scope, ""))
-            if windows_left[scope] == 0 and not scopes[scope].changed:  # nothing new: the mark stays today
-                marks[scope] = unchanged_mark(marks.get(scope), proposed)
-            elif windows_left[scope] == 0 or scopes[scope].brought_rows:
-                marks[scope] = proposed
+            if windows_left[scope] == 0:  # read whole: nothing new leaves the mark where it is today
+                marks[scope] = scopes[scope].next_mark(marks.get(scope), w_end.isoformat())
+            elif scopes[scope].brought_rows:  # earlier windows' rows are in this load: the mark may pass them
+                marks[scope] = max(w_end.isoformat(), marks.get(scope, ""))
 
     @dlt.resource(name=LIMITS_TABLE, merge_key="account_id", write_disposition={
         "disposition": "merge", "strategy": "scd2", "validity_column_names": ["valid_from", "valid_to"]},

@@ -24,7 +24,7 @@ from sources.loading import MERGE_DEDUPLICATED, loaded_marks
 from sources.parallel import ordered_map
 from sources.quarantine import quarantined
 from sources.request_progress import RequestProgress
-from sources.rereads import RereadFilter, horizon, unchanged_mark
+from sources.rereads import RereadFilter, horizon
 from sources.run_report import SourceReport
 from sources.windows import date_windows, first_of_last_month
 
@@ -136,9 +136,7 @@ def cloudflare_billing(
                     yield quarantined("cloudflare_billing", rejections)
                 windows_left[account] -= 1
                 if windows_left[account] == 0:
-                    old = last_loaded.get(account)
-                    proposed = max(end.isoformat(), old or "")
-                    last_loaded[account] = proposed if scope.changed else unchanged_mark(old, proposed)
+                    last_loaded[account] = scope.next_mark(last_loaded.get(account), end.isoformat())
             rest = batch.flush()
             if rest is not None:
                 yield rest

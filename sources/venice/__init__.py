@@ -16,7 +16,7 @@ from sources.cloudflare_billing.helpers import parse_day
 from sources.config_checks import check_common, check_number
 from sources.http_client import ApiStatusError, MalformedBody, RetryPolicy
 from sources.quarantine import quarantined
-from sources.rereads import RereadFilter, horizon, unchanged_mark
+from sources.rereads import RereadFilter, horizon
 from sources.run_report import SourceReport
 from sources.venice.helpers import classify, venice_client, walk_legacy
 from sources.venice.parallel_walk import walk_parallel
@@ -126,8 +126,7 @@ def venice(
             if full is not None:
                 yield full
             if walked_to is not None:
-                proposed = max(walked_to, old_mark or "")
-                marks["charges"] = proposed if scope.changed else unchanged_mark(old_mark, proposed)
+                marks["charges"] = scope.next_mark(old_mark, walked_to)
             rest = batch.flush()
             if rest is not None:
                 yield rest

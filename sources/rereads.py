@@ -47,10 +47,11 @@ class RereadFilter:
 
     def __init__(self, state: dict[str, Any], horizon_day: date | None):
         self.stored: dict[str, dict[str, str]] = state.setdefault(STATE_KEY, {})
-        # per scope, a digest of the held rows as they came in (unsorted, as delivered) beside the day digests
-        # it led to: a re-read that comes back byte for byte the same needs no per-day work. It is written only
-        # together with the day digests (never alone: that would be a state change, so a load, for nothing)
-        self.as_read: dict[str, str] = state.setdefault(STATE_KEY + "_as_read", {})
+        # per scope, digests of the held rows as they came in (unsorted, as delivered), one per first day a later
+        # run's look-back may start on: a re-read that comes back byte for byte the same needs no per-day work.
+        # They are written only together with the day digests (never alone: that would be a state change, so a
+        # load, for nothing), so the run that writes them must foresee the next one's window: hence one per day.
+        self.as_read: dict[str, dict[str, str]] = state.setdefault(STATE_KEY + "_as_read", {})
         self.horizon = horizon_day
 
     def scope(self, name: str, days: tuple[date, date], day_column: str, sort_keys: list[str]) -> "ScopeReread":
@@ -69,6 +70,7 @@ class ScopeReread:
         self._held_rows = 0
         self.brought_rows = False  # rows of this scope went to the load
         self.changed = False  # something of this scope changed: rows, or a digest (a day that lost its rows)
+        self.unchanged_as_read = False  # finish found the rows as the last load's run read them (the fast path)
 
     def take(self, table: pa.Table) -> pa.Table | None:
         """Rows to load now (before the horizon, or not comparable); the recent ones are held."""
@@ -103,12 +105,16 @@ class ScopeReread:
             self.book.as_read.pop(self.name, None)
             return None
         compared = _iso_days(max(first, self.book.horizon), last)
-        as_read = _digest_as_read(compared, self._held)
-        if self.book.as_read.get(self.name) == as_read and self.name in self.book.stored:
-            self._held = []  # the very rows the last run held, for the very days: nothing changed
-            return None
-        held = pa.concat_tables(self._held, promote_options="permissive") if self._held else pa.table({})
+        held = pa.concat_tables(self._held, promote_options="permissive").combine_chunks() if self._held else None
         self._held = []
+        held_days = pc.cast(held.column(self.day_column), pa.date32()) if held is not None else None
+        as_read, covered = _digest_as_read(compared, held, held_days)
+        known = self.book.as_read.get(self.name)
+        if (isinstance(known, dict) and compared and known.get(compared[0]) == as_read and covered
+                and self.name in self.book.stored):
+            self.unchanged_as_read = True  # the very rows the last load held for these days: nothing changed
+            return None
+        held = held if held is not None else pa.table({})
         old = self.book.stored.get(self.name, {})
         # recent days this run did not read (its look-back starts later) keep what the last run saw
         new = {day: digest for day, digest in old.items() if self.book.horizon.isoformat() <= day < first.isoformat()}
@@ -119,9 +125,13 @@ class ScopeReread:
             if old.get(day) != new[day]:
                 changed_days.append(day)
         self.changed = self.changed or bool(changed_days)
-        if new != old:  # the state changes (and is loaded) anyway: remember how these rows came in
+        if new != old:  # the state changes (and is loaded) anyway: remember how these rows came in, for a next
+            # look-back starting on any of the days compared (the same UTC day's next run starts on a later one
+            # when this run read from further back, as a first run does)
             self.book.stored[self.name] = new
-            self.book.as_read[self.name] = as_read
+            self.book.as_read[self.name] = {
+                day: as_read if i == 0 else _digest_as_read(compared[i:], held if held.num_rows else None, held_days)[0]
+                for i, day in enumerate(compared)}
         # a row dated outside the days compared (the provider answered past the window) is loaded, not judged
         wanted = [rows for day, rows in by_day.items() if day in changed_days or day not in compared]
         if not wanted:
@@ -154,12 +164,19 @@ def _iso_days(first: date, last: date) -> list[str]:
     return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
 
-def _digest_as_read(days: list[str], tables: list[pa.Table]) -> str:
-    """The days compared and the held rows in the order and pieces they came in: no sort, no copy."""
+def _digest_as_read(days: list[str], held: pa.Table | None, held_days: pa.Array | None) -> tuple[str, bool]:
+    """The days compared and the held rows from the first of them on, in the order they came in (no sort), and
+    whether that is every held row. The rows are always a filter's fresh copy, so the same rows give the same
+    bytes whichever answers they were cut from (a first run's 31-day window, a later run's look-back)."""
     digest = hashlib.blake2b(",".join(days).encode(), digest_size=16)
-    for table in tables:
-        digest.update(_ipc(table))
-    return digest.hexdigest()
+    covered = True
+    if held is not None and days:
+        since = pc.fill_null(pc.greater_equal(held_days, pa.scalar(date.fromisoformat(days[0]), pa.date32())), False)
+        rows = held.filter(since)
+        covered = rows.num_rows == held.num_rows
+        if rows.num_rows:  # no rows digest as no answer
+            digest.update(_ipc(rows))
+    return digest.hexdigest(), covered
 
 
 def _rows_by_day(table: pa.Table, day_column: str, sort_keys: list[str]) -> dict[str, pa.Table]:

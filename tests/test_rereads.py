@@ -116,3 +116,28 @@ def test_marks_of_scopes_that_brought_nothing_move_once_a_day():
     assert unchanged_mark("2026-11-20T08:00:00+00:00", "2026-11-21T00:10:00+00:00") == "2026-11-21T00:10:00+00:00"
     assert unchanged_mark("2026-11-20", "2026-11-20") == "2026-11-20"
     assert unchanged_mark(None, "2026-11-20") == "2026-11-20"
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=st.lists(record, min_size=1, max_size=30, unique_by=lambda r: (r[0], r[2])),
+       cuts=st.lists(st.integers(0, 40), max_size=4), cuts_again=st.lists(st.integers(0, 40), max_size=4),
+       later_start=st.integers(0, 4))
+def test_a_later_look_back_over_the_same_rows_takes_the_fast_path(rows, cuts, cuts_again, later_start):
+    """A first run reads from further back (its whole window); the same day's next run reads only its look-back,
+    cut into other answers. Rows unchanged: no per-day work, nothing loaded, the state untouched."""
+    rows = sorted(rows)  # the provider's order, the same in both answers
+    state: dict = {}
+    read(state, rows, cuts)
+    snapshot = repr(state)
+    start = horizon(LAST, LOOKBACK) + timedelta(days=later_start)
+    offset = (start - DAYS[0]).days
+    look_back = [r for r in rows if r[0] >= offset]
+    scope = RereadFilter(state, horizon(LAST, LOOKBACK)).scope("acct", (start, LAST), "at", ["key"])
+    passed = []
+    bounds = sorted({0, len(look_back), *[c % (len(look_back) + 1) for c in cuts_again]})
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        out = scope.take(table(look_back[lo:hi]))
+        passed += out.to_pylist() if out is not None else []
+    assert scope.finish() is None and not passed
+    assert scope.unchanged_as_read and not scope.changed
+    assert repr(state) == snapshot

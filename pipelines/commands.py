@@ -51,9 +51,20 @@ def _load_and_report(args: argparse.Namespace, command: str, backfill=None, tran
     if backfill is not None:
         progress = "tqdm" if sys.stderr.isatty() and _has_tqdm() else "log"
     outcome = load(command, parse_sources(args.sources), backfill,
-                   after_load=lambda p, o: _finish_load(p, o, transform), progress=progress)
+                   after_load=lambda p, o: _finish_load(p, o, transform), progress=progress,
+                   warm_up=_transform_head_start(backfill is not None) if transform else None)
     print_summary(outcome, args.log_format)
     return outcome.exit_code
+
+
+def _transform_head_start(parse: bool):
+    """A backfill will transform: prepare (main thread, ~50 ms) an import of dbt and a parse of the project. A cron
+    run may well have nothing to transform, so it prepares nothing and is offered the import only."""
+    def make(pipeline):
+        from pipelines.transform import warm_up
+
+        return warm_up(pipeline, parse)
+    return make
 
 
 def _has_tqdm() -> bool:

@@ -258,8 +258,10 @@ def _is_data_table(table: str) -> bool:
 
 def load(command: str, sources: list[str], backfill: tuple[date, date] | None = None,
          after_load: Callable[[dlt.Pipeline, RunOutcome], None] | None = None,
-         progress: str | None = None) -> RunOutcome:
-    """Run each selected source, then `after_load` (transforms, run history) under the same lock.
+         progress: str | None = None,
+         warm_up: Callable[[dlt.Pipeline], Callable[[], None] | None] | None = None) -> RunOutcome:
+    """Run each selected source, then `after_load` (transforms, run history) under the same lock. `warm_up`
+    makes work for `after_load` that a source waiting on a rate limit may start early (sources/idle_work.py).
 
     Packages an interrupted run left behind are loaded first (dlt's `run` would load only those and skip the
     extract it was asked for); a warehouse that cannot be opened ends the run before any request."""
@@ -283,13 +285,21 @@ def load(command: str, sources: list[str], backfill: tuple[date, date] | None = 
                 f"finishing an interrupted run's packages failed: {type(exc).__name__}: {exc}"))
             outcome.reports = list(reports.values())
             return outcome
-        extracted = {}
-        for name in sources:
-            _, load_ids = extract_source(pipeline, name, backfill, reports[name])
-            if load_ids:
-                extracted[name] = load_ids
-        load_extracted(pipeline, extracted, reports)
-        outcome.reports = list(reports.values())
-        if after_load is not None:
-            after_load(pipeline, outcome)
+        from sources import idle_work
+
+        head_start = warm_up(pipeline) if warm_up is not None else None
+        if head_start is not None:
+            idle_work.register(head_start)
+        try:
+            extracted = {}
+            for name in sources:
+                _, load_ids = extract_source(pipeline, name, backfill, reports[name])
+                if load_ids:
+                    extracted[name] = load_ids
+            load_extracted(pipeline, extracted, reports)
+            outcome.reports = list(reports.values())
+            if after_load is not None:
+                after_load(pipeline, outcome)
+        finally:
+            idle_work.settle()
     return outcome

@@ -194,8 +194,7 @@ class ApiClient:
                    kwargs: dict[str, Any]) -> Any:
         if self._limiter is not None:
             self._limiter.acquire()
-        if self.gate is not None:
-            self.gate.acquire()
+        window = self.gate.acquire() if self.gate is not None else None
         with self._count_lock:
             self.requests += 1
         started = time.monotonic()
@@ -209,7 +208,8 @@ class ApiClient:
                 quota = None
                 if response is not None and self._read_quota is not None:
                     quota = self._read_quota(response)
-                self.gate.release(quota)
+                self.gate.release(quota, refused=response is not None and response.status_code == 429,
+                                  window=window)
         with self._count_lock:
             self.seconds += time.monotonic() - started
         if self._read_pacing is not None and self._limiter is not None:

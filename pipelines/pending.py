@@ -20,11 +20,17 @@ log = logging.getLogger("finops_etl")
 
 def finish_pending(pipeline: dlt.Pipeline, reports: dict[str, SourceReport]) -> None:
     """Normalize and load every pending package; add its rows to `rows_finished` of its source's report."""
+    import sources.loading
+
+    sources.loading.appends_allowed = True
     _drop_normalized_leftovers(pipeline)
     if not pipeline.has_pending_data:
         return
     from pipelines.runner import _is_data_table, _step_failure
 
+    # whatever the state says after this, this run merges (sources/loading.py)
+    sources.loading.appends_allowed = False
+    _restore_package_schemas(pipeline)
     load_ids = [*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()]
     schemas = {load_id: pipeline.get_load_package_info(load_id).schema_name for load_id in load_ids}
     log.info("loading %d package(s) an interrupted run left pending, before this run's own work", len(load_ids))
@@ -46,6 +52,22 @@ def finish_pending(pipeline: dlt.Pipeline, reports: dict[str, SourceReport]) -> 
             report.rows_finished += rows
         else:  # a source not selected this time: still loaded, and said so
             log.info("%s: loaded %d row(s) an interrupted run had extracted", schema_name, rows)
+
+
+def _restore_package_schemas(pipeline: dlt.Pipeline) -> None:
+    """A kill between dlt committing a source's first package and saving its schema leaves a package whose schema
+    the pipeline does not know (normalize would fail on it for ever); the package carries its own copy."""
+    storages = [(pipeline._get_normalize_storage().extracted_packages,  # noqa: SLF001 - no public call for this
+                 pipeline.list_extracted_load_packages()),
+                (pipeline._get_load_storage().normalized_packages,  # noqa: SLF001
+                 pipeline.list_normalized_load_packages())]
+    for packages, load_ids in storages:
+        for load_id in load_ids:
+            name = packages.schema_name(load_id)
+            if name not in pipeline.schema_names:
+                log.debug("package %s: taking its schema %s back into the pipeline", load_id, name)
+                pipeline._schema_storage.save_schema(packages.load_schema(load_id))  # noqa: SLF001
+                pipeline.schema_names.append(name)
 
 
 def _drop_normalized_leftovers(pipeline: dlt.Pipeline) -> None:

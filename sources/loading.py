@@ -9,6 +9,12 @@ import dlt
 MERGE_DEDUPLICATED = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
 
 
+# Off for the rest of a run that just finished an interrupted run's packages: a kill in dlt's last moments can
+# leave the marks behind rows that are in the warehouse now, and an append over them would double them. A merge
+# is always right (pipelines/pending.py switches it off).
+appends_allowed = True
+
+
 def loaded_marks(resource: str, key: str) -> dict[str, str] | None:
     """A resource's high-water marks as its source function sees them, None outside a pipeline.
 
@@ -16,6 +22,8 @@ def loaded_marks(resource: str, key: str) -> dict[str, str] | None:
     staging, DELETE and INSERT). The marks are saved locally at extract and stored with the data in the same
     load, so they also cover packages still waiting to load.
     """
+    if not appends_allowed:
+        return None
     try:
         state = dlt.current.source_state()
     except Exception:  # noqa: BLE001 - the source used on its own: the caller merges, the safe default

@@ -61,3 +61,40 @@ def test_the_rerun_prints_no_dlt_log_lines_or_progress_blocks(sandbox, cli_proce
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines and all(line.startswith("finops-etl: ") for line in lines), result.stderr
     assert "|[WARNING]|" not in result.stderr and "-----" not in result.stderr
+
+
+KILL_AFTER_COMMIT = """
+import os, sys
+from dlt.common.storages.load_package import PackageStorage
+save = PackageStorage.save_pending_transition
+def killed(self, load_id, file_name, *args, **kwargs):
+    if file_name.startswith("cloudflare_billable_usage."):
+        os._exit(9)  # the warehouse committed the job's rows; dlt never learns it did
+    return save(self, load_id, file_name, *args, **kwargs)
+PackageStorage.save_pending_transition = killed
+from pipelines.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_a_load_killed_after_the_warehouse_committed_an_append_keeps_every_row_once(sandbox, cli, workdir,
+                                                                                     monkeypatch):
+    """A first load appends (nothing planned is loaded yet). Killed between the warehouse's commit of a job and
+    dlt's record of it, the job is still "started" and dlt runs it again on the next run; that run, having
+    finished an interrupted run's packages, merges the range it was asked for (sources/loading.py), so whatever
+    the retried append wrote twice is replaced by key."""
+    import os
+    import subprocess
+    import sys
+
+    point_at(monkeypatch, sandbox, venice=False)
+    args = ["backfill", "--start", "2026-10-01", "--end", "2026-10-05", "--sources", "cloudflare_billing"]
+    killed = subprocess.run([sys.executable, "-c", KILL_AFTER_COMMIT, *args], cwd=workdir, env=os.environ.copy(),
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == 9, killed.stderr
+    (committed,) = query(workdir, "SELECT count(*) FROM finops.cloudflare_billable_usage")[0]
+    assert committed == served(sandbox, *CRASHED)  # the rows are in, the package still pending
+    result = cli(*args)
+    assert result.code == 0, result.output
+    (rows, keys) = query(workdir, "SELECT count(*), count(DISTINCT record_key) FROM finops.cloudflare_billable_usage")[0]
+    assert rows == keys == served(sandbox, *CRASHED)

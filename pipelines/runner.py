@@ -287,7 +287,11 @@ def load(command: str, sources: list[str], backfill: tuple[date, date] | None = 
             return outcome
         from sources import idle_work
 
-        head_start = warm_up(pipeline) if warm_up is not None else None
+        head_start = None
+        try:
+            head_start = warm_up(pipeline) if warm_up is not None else None
+        except Exception:  # noqa: BLE001 - e.g. a bad price sheet: the transform reports it, after the load stands
+            log.debug("no head start for the transforms", exc_info=True)
         if head_start is not None:
             idle_work.register(head_start)
         try:
